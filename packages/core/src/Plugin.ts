@@ -1,0 +1,57 @@
+import { Layer } from "effect"
+import type { AnyStage } from "./Stage.js"
+
+/**
+ * A package of stages. `layer` provides the services its stages need (model hubs, indexes); the
+ * runner builds the layers of the loaded plugins once per run and releases them when it ends.
+ */
+export interface Plugin {
+  readonly name: string
+  readonly version: string
+  readonly description: string
+  readonly stages: ReadonlyArray<AnyStage>
+  readonly layer?: Layer.Layer<any, any, never> | undefined
+}
+
+export const make = (plugin: Plugin): Plugin => {
+  for (const stage of plugin.stages) {
+    if (!stage.name.startsWith(`${plugin.name}/`)) {
+      throw new Error(`plugin '${plugin.name}': stage '${stage.name}' must be named '${plugin.name}/<stage>'`)
+    }
+  }
+  return plugin
+}
+
+/** All stages of the loaded plugins, by name. */
+export class Registry {
+  private readonly byName = new Map<string, AnyStage>()
+  constructor(readonly plugins: ReadonlyArray<Plugin>) {
+    for (const plugin of plugins) {
+      for (const stage of plugin.stages) {
+        if (this.byName.has(stage.name)) throw new Error(`stage '${stage.name}' is provided by two plugins`)
+        this.byName.set(stage.name, stage)
+      }
+    }
+  }
+  get(name: string): AnyStage | undefined {
+    return this.byName.get(name)
+  }
+  stages(): ReadonlyArray<AnyStage> {
+    return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name))
+  }
+  /** The layers of all plugins merged; each is built once per run. */
+  layer(): Layer.Layer<any, any, never> {
+    const layers = this.plugins.flatMap((p) => (p.layer ? [p.layer] : []))
+    return layers.length === 0 ? (Layer.empty as unknown as Layer.Layer<any, any, never>) : Layer.mergeAll(...(layers as [Layer.Layer<any, any, never>]))
+  }
+}
+
+/** Loads a plugin module by package name or path; it must export `plugin` (or a default Plugin). */
+export const load = async (specifier: string): Promise<Plugin> => {
+  const mod = (await import(specifier)) as { plugin?: Plugin; default?: Plugin }
+  const plugin = mod.plugin ?? mod.default
+  if (!plugin || !Array.isArray(plugin.stages)) {
+    throw new Error(`'${specifier}' does not export a plugin (expected 'export const plugin = Plugin.make({...})')`)
+  }
+  return plugin
+}

@@ -1,0 +1,56 @@
+import type { Effect, Schema } from "effect"
+import type { PortType, PortValue } from "./PortType.js"
+import type { StageContext } from "./StageContext.js"
+
+export type Ports = Readonly<Record<string, PortType<any>>>
+export type ValuesOf<P extends Ports> = { readonly [K in keyof P]: PortValue<P[K]> }
+
+/**
+ * A typed pipeline step: a pure function of its params, its inputs and the services it asks for.
+ * Purity is what makes the runner's cache and resume correct: bump `version` whenever the output
+ * for the same params and inputs would change.
+ */
+export interface Stage<
+  PS extends Schema.Top = Schema.Top,
+  In extends Ports = Ports,
+  Out extends Ports = Ports,
+  R = never
+> {
+  /** `plugin/stage`, unique across loaded plugins. */
+  readonly name: string
+  readonly version: string
+  readonly description: string
+  readonly params: PS
+  readonly inputs: In
+  /** Input ports a graph may leave unconnected. */
+  readonly optionalInputs: ReadonlyArray<keyof In & string>
+  readonly outputs: Out
+  readonly run: (
+    params: PS["Type"],
+    inputs: ValuesOf<In>
+  ) => Effect.Effect<ValuesOf<Out>, unknown, R | StageContext>
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyStage = Stage<any, any, any, any>
+
+export const make = <
+  PS extends Schema.Top & { readonly DecodingServices: never },
+  const In extends Ports,
+  const Out extends Ports,
+  R = never
+>(definition: {
+  readonly name: string
+  readonly version: string
+  readonly description: string
+  readonly params: PS
+  readonly inputs: In
+  readonly optionalInputs?: ReadonlyArray<keyof In & string>
+  readonly outputs: Out
+  readonly run: (params: PS["Type"], inputs: ValuesOf<In>) => Effect.Effect<ValuesOf<Out>, unknown, R | StageContext>
+}): Stage<PS, In, Out, R> => {
+  if (!/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/.test(definition.name)) {
+    throw new Error(`stage name '${definition.name}' must look like 'plugin/stage' (lower-case, digits, dashes)`)
+  }
+  return { ...definition, optionalInputs: definition.optionalInputs ?? [] }
+}

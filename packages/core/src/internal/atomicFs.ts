@@ -1,0 +1,30 @@
+import { randomBytes } from "node:crypto"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+
+/** A unique sibling name for a temp file or folder that is renamed into place once complete. */
+export const tempSibling = (target: string): string =>
+  path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`)
+
+/** Writes a file so that readers see either the old content or the whole new content, never a partial one. */
+export const writeFileAtomic = async (target: string, data: string | Uint8Array): Promise<void> => {
+  await fs.mkdir(path.dirname(target), { recursive: true })
+  const tmp = tempSibling(target)
+  const handle = await fs.open(tmp, "w")
+  try {
+    await handle.writeFile(data)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await fs.rename(tmp, target)
+}
+
+export const exists = async (p: string): Promise<boolean> => {
+  try {
+    await fs.access(p)
+    return true
+  } catch {
+    return false
+  }
+}

@@ -1,0 +1,84 @@
+import { Effect, Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { Graph, type GraphProblem, GraphValidationError } from "../src/index.js"
+import { registry } from "./fixtures.js"
+
+const problemsOf = (raw: unknown): ReadonlyArray<GraphProblem> => {
+  const exit = Effect.runSyncExit(Graph.validate(raw, registry))
+  if (Exit.isSuccess(exit)) throw new Error("expected validation to fail")
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  if (!error || !("error" in error) || !(error.error instanceof GraphValidationError)) throw new Error(String(exit.cause))
+  return error.error.problems
+}
+
+describe("Graph.validate", () => {
+  it("accepts a valid graph and orders it topologically", () => {
+    const graph = Effect.runSync(
+      Graph.validate(
+        {
+          name: "ok",
+          nodes: [
+            { id: "total", stage: "test/sum", inputs: { values: "sq.values" } },
+            { id: "sq", stage: "test/square", inputs: { values: "nums.values" } },
+            { id: "nums", stage: "test/range", params: { n: 3 } }
+          ]
+        },
+        registry
+      )
+    )
+    expect(graph.nodes.map((n) => n.id)).toEqual(["nums", "sq", "total"])
+  })
+
+  it("reports every kind of problem at once, naming nodes and fields", () => {
+    const problems = problemsOf({
+      name: "bad",
+      nodes: [
+        { id: "a", stage: "test/rnge", params: { n: 3 } },
+        { id: "b", stage: "test/range", params: { n: -1 } },
+        { id: "c", stage: "test/range" },
+        { id: "d", stage: "test/square", inputs: { values: "ghost.values" } },
+        { id: "e", stage: "test/square", inputs: { values: "b.nope" } },
+        { id: "f", stage: "test/square", inputs: { values: "t.texts" } },
+        { id: "g", stage: "test/square" },
+        { id: "h", stage: "test/square", inputs: { values: "b.values", extra: "b.values" } },
+        { id: "t", stage: "test/texts" },
+        { id: "b", stage: "test/texts" },
+        { id: "x", stage: "test/square", inputs: { values: "y.values" } },
+        { id: "y", stage: "test/square", inputs: { values: "x.values" } }
+      ]
+    })
+    const find = (kind: GraphProblem["kind"], nodeId: string) => problems.find((p) => p.kind === kind && p.nodeId === nodeId)
+    expect(find("unknown-stage", "a")?.message).toContain("did you mean 'test/range'")
+    expect(find("invalid-param", "b")).toMatchObject({ path: "params.n" })
+    expect(find("invalid-param", "c")).toMatchObject({ path: "params.n", message: "Missing key" })
+    expect(find("dangling-input", "d")).toMatchObject({ path: "inputs.values" })
+    expect(find("unknown-output", "e")?.message).toContain("has no output 'nope'")
+    expect(find("type-mismatch", "f")?.message).toBe("expects Numbers but 't.texts' gives Texts")
+    expect(find("missing-input", "g")).toMatchObject({ path: "inputs.values" })
+    expect(find("unknown-input", "h")).toMatchObject({ path: "inputs.extra" })
+    expect(find("duplicate-node", "b")).toBeDefined()
+    const cycle = problems.find((p) => p.kind === "cycle")
+    expect(cycle?.message).toMatch(/cycle: (x -> y -> x|y -> x -> y)/)
+  })
+
+  it("reports malformed structure with paths", () => {
+    const problems = problemsOf({ nodes: [{ id: "a b", stage: 3 }] })
+    expect(problems.every((p) => p.kind === "structure")).toBe(true)
+    expect(problems.map((p) => p.path).sort()).toEqual(["name", "nodes.0.id", "nodes.0.stage"])
+  })
+
+  it("does not require optional inputs", () => {
+    const graph = Effect.runSync(
+      Graph.validate({ name: "opt", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", inputs: { values: "n.values" } }] }, registry)
+    )
+    expect(graph.nodes).toHaveLength(2)
+  })
+
+  it("renders Mermaid and DOT", () => {
+    const graph = Effect.runSync(
+      Graph.validate({ name: "r", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/square", inputs: { values: "n.values" } }] }, registry)
+    )
+    expect(Graph.render(graph)).toContain('n -- "values → values (Numbers)" --> s')
+    expect(Graph.render(graph, "dot")).toContain('"n" -> "s"')
+  })
+})
