@@ -1,0 +1,5 @@
+export { CausalLM, type CausalLMShape, type Decoder, type GenerateOptions, type LogLikelihood } from "./CausalLM.js"
+export { CrossEncoder, type CrossEncoderShape } from "./CrossEncoder.js"
+export { Encoder, type EncoderConfig, type EncoderShape, type Pooling } from "./Encoder.js"
+export { ModelError } from "./ModelError.js"
+export { ModelHub, type ModelHubShape } from "./ModelHub.js"
