@@ -101,7 +101,7 @@ export const validate = (
   Effect.gen(function* () {
     const source = options.source ?? "graph"
     const problems: Array<GraphProblem> = []
-    const decoded = Schema.decodeUnknownExit(GraphSpec)(raw, { errors: "all" })
+    const decoded = Schema.decodeUnknownExit(GraphSpec)(raw, { errors: "all", onExcessProperty: "error" })
     if (decoded._tag === "Failure") {
       const error = decoded.cause.reasons.find((r) => r._tag === "Fail")
       const issues = error && "error" in error ? issuesOf(error.error, "") : [{ path: "", message: String(decoded.cause) }]
@@ -140,11 +140,18 @@ export const validate = (
       // Params
       let params: unknown = undefined
       let paramsJson: unknown = undefined
-      const decodedParams = Schema.decodeUnknownExit(stage.params)(node.params ?? {}, { errors: "all" })
+      const decodedParams = Schema.decodeUnknownExit(stage.params)(node.params ?? {}, { errors: "all", onExcessProperty: "error" })
       if (decodedParams._tag === "Failure") {
         const reason = decodedParams.cause.reasons.find((r) => r._tag === "Fail")
         const issues = reason && "error" in reason ? issuesOf(reason.error, "params") : [{ path: "params", message: String(decodedParams.cause) }]
-        for (const i of issues) problems.push({ kind: "invalid-param", nodeId: node.id, path: i.path, message: i.message })
+        const declared = Object.keys((stage.params as { fields?: object }).fields ?? {})
+        for (const i of issues) {
+          const message =
+            i.message === "Expected no excess property"
+              ? `unknown param; stage '${stage.name}' takes: ${declared.join(", ") || "(no params)"}`
+              : i.message
+          problems.push({ kind: "invalid-param", nodeId: node.id, path: i.path, message })
+        }
       } else {
         params = decodedParams.value
         paramsJson = Schema.encodeSync(Schema.toCodecJson(stage.params as Schema.Codec<unknown>))(params)

@@ -34,7 +34,7 @@ describe("Graph.validate", () => {
       name: "bad",
       nodes: [
         { id: "a", stage: "test/rnge", params: { n: 3 } },
-        { id: "b", stage: "test/range", params: { n: -1 } },
+        { id: "b", stage: "test/range", params: { n: -1, m: 2 } },
         { id: "c", stage: "test/range" },
         { id: "d", stage: "test/square", inputs: { values: "ghost.values" } },
         { id: "e", stage: "test/square", inputs: { values: "b.nope" } },
@@ -49,7 +49,8 @@ describe("Graph.validate", () => {
     })
     const find = (kind: GraphProblem["kind"], nodeId: string) => problems.find((p) => p.kind === kind && p.nodeId === nodeId)
     expect(find("unknown-stage", "a")?.message).toContain("did you mean 'test/range'")
-    expect(find("invalid-param", "b")).toMatchObject({ path: "params.n" })
+    expect(problems.find((p) => p.nodeId === "b" && p.path === "params.n")?.message).toBe("Expected a value greater than 0")
+    expect(problems.find((p) => p.nodeId === "b" && p.path === "params.m")?.message).toBe("unknown param; stage 'test/range' takes: n")
     expect(find("invalid-param", "c")).toMatchObject({ path: "params.n", message: "Missing key" })
     expect(find("dangling-input", "d")).toMatchObject({ path: "inputs.values" })
     expect(find("unknown-output", "e")?.message).toContain("has no output 'nope'")
@@ -65,6 +66,14 @@ describe("Graph.validate", () => {
     const problems = problemsOf({ nodes: [{ id: "a b", stage: 3 }] })
     expect(problems.every((p) => p.kind === "structure")).toBe(true)
     expect(problems.map((p) => p.path).sort()).toEqual(["name", "nodes.0.id", "nodes.0.stage"])
+  })
+
+  it("fills param defaults, which then count in the cache key", () => {
+    const graph = Effect.runSync(
+      Graph.validate({ name: "d", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", inputs: { values: "n.values" } }] }, registry)
+    )
+    expect(graph.nodes[1]!.params).toEqual({ scale: 1 })
+    expect(graph.nodes[1]!.paramsJson).toEqual({ scale: 1 })
   })
 
   it("does not require optional inputs", () => {

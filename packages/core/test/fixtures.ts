@@ -2,7 +2,7 @@ import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { ArtifactStore, Graph, Plugin, PortType, Ports, Runner, Stage, StageContext, StageError, progress } from "../src/index.js"
+import { ArtifactStore, Graph, Params, Plugin, PortType, Ports, Runner, Stage, StageContext, StageError, progress } from "../src/index.js"
 
 export const Numbers = PortType.json("Numbers", Schema.Array(Schema.Number))
 
@@ -49,7 +49,7 @@ export const sum = Stage.make({
   name: "test/sum",
   version: "1",
   description: "sum, plus an optional offset input",
-  params: Schema.Struct({ scale: Schema.optionalKey(Schema.Number) }),
+  params: Schema.Struct({ scale: Params.withDefault(Schema.Number, 1) }),
   inputs: { values: Numbers, offset: Numbers },
   optionalInputs: ["offset"],
   outputs: { total: Numbers },
@@ -57,7 +57,7 @@ export const sum = Stage.make({
     Effect.sync(() => {
       count("sum")
       const offset = inputs.offset ? inputs.offset.reduce((a, b) => a + b, 0) : 0
-      return { total: [(inputs.values.reduce((a, b) => a + b, 0) + offset) * (params.scale ?? 1)] }
+      return { total: [(inputs.values.reduce((a, b) => a + b, 0) + offset) * params.scale] }
     })
 })
 
