@@ -1,0 +1,2 @@
+/** Plugin packages every graph can use without naming them. */
+export const defaultPluginModules: ReadonlyArray<string> = []
