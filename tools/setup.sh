@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh machine (and a quick no-op on a ready one): system packages,
+# npm packages (offline-safe: no install scripts that download), the faiss native build, the
+# TypeScript build, and the built-in models. Every step skips itself when its output is current.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export ONNXRUNTIME_NODE_INSTALL=skip   # onnxruntime-node's postinstall fetches CUDA files: keep the CPU build
+step() { printf '\n[setup] %s\n' "$*" >&2; }
+
+# 1. System packages (Debian): native build tools and BLAS for faiss.
+apt_packages=(build-essential cmake libopenblas-dev patchelf dpkg-dev)
+missing=()
+for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "apt-get install ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# 2. npm packages, exactly as locked. Install scripts stay off: the two that matter (onnxruntime-node,
+#    faiss-node) would download binaries; faiss is built from Debian's sources in step 3 instead.
+stamp=node_modules/.embedflow-install-stamp
+want="$(sha256sum package-lock.json | cut -c1-64)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  step "npm ci"
+  npm ci --ignore-scripts --no-audit --no-fund
+  # bun's postinstall only links the binary from its platform package (no download).
+  npm rebuild bun --no-audit --no-fund >/dev/null
+  echo "$want" > "$stamp"
+fi
+
+# 3. faiss-node and embedflow's own faiss binding, built from Debian's faiss sources (cached).
+if [ -f tools/faiss-build/build.sh ]; then
+  step "faiss native build"
+  bash tools/faiss-build/build.sh
+fi
+
+# 4. TypeScript build of every package (incremental).
+step "tsc -b"
+npx tsc -b tsconfig.build.json
+
+# 5. Built-in models: tiny real-format test models and the GloVe static encoder (cached by content).
+if [ -d tools/tiny-models ]; then
+  step "tiny models"
+  node tools/tiny-models/dist/main.js models/tiny
+fi
+if [ -d tools/static-encoder ]; then
+  step "GloVe static encoder"
+  node tools/static-encoder/dist/main.js models/glove-6b-100d
+fi
+step "ready"
