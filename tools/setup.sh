@@ -39,6 +39,7 @@ fi
 # 4. TypeScript build of every package (incremental).
 step "tsc -b"
 npx tsc -b tsconfig.build.json
+chmod +x packages/cli/dist/bin.js   # npm linked `embedflow` before the file existed
 
 # 5. Built-in models: tiny real-format test models and the GloVe static encoder (cached by content).
 if [ -d tools/tiny-models ]; then
