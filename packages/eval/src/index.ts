@@ -1,0 +1,6 @@
+export { pearson, rank, spearman } from "./Correlation.js"
+export { EvalError } from "./EvalError.js"
+export { type AccuracyResult, choiceAccuracy, iclAccuracy, type Normalize } from "./Icl.js"
+export * as Report from "./Report.js"
+export * as Retrieval from "./Retrieval.js"
+export { evaluateSts, type Matrix, pairwiseCosine, type StsResult } from "./Sts.js"
