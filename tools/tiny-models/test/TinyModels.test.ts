@@ -1,16 +1,16 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { join, relative } from "node:path"
 import { describe, expect, it } from "vitest"
 import { buildTinyModels, modelFiles, TINY_MODEL_NAMES } from "../src/index.js"
+import { tempDir } from "./helpers.js"
 
 const listFiles = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((e) => (statSync(join(dir, e)).isDirectory() ? listFiles(join(dir, e)) : [join(dir, e)]))
 
 describe("buildTinyModels", () => {
   it("is byte-for-byte deterministic, idempotent, and writes the Hugging Face layout", () => {
-    const a = mkdtempSync(join(tmpdir(), "tiny-a-"))
-    const b = mkdtempSync(join(tmpdir(), "tiny-b-"))
+    const a = tempDir("tiny-a-")
+    const b = tempDir("tiny-b-")
     const first = buildTinyModels(a)
     expect(first.map((m) => m.skipped)).toEqual([false, false, false])
     buildTinyModels(b, { force: true })
@@ -24,7 +24,7 @@ describe("buildTinyModels", () => {
   })
 
   it("rebuilds when the seed changes, and the weights differ", () => {
-    const a = mkdtempSync(join(tmpdir(), "tiny-s-"))
+    const a = tempDir("tiny-s-")
     buildTinyModels(a)
     const before = readFileSync(join(a, "tiny-gpt2/onnx/model.onnx"))
     const rebuilt = buildTinyModels(a, { seed: 7 })
@@ -33,7 +33,7 @@ describe("buildTinyModels", () => {
   })
 
   it("names the missing corpus when the data folder is wrong", () => {
-    expect(() => buildTinyModels(mkdtempSync(join(tmpdir(), "tiny-e-")), { dataDir: "/nonexistent" })).toThrow(
+    expect(() => buildTinyModels(tempDir("tiny-e-"), { dataDir: "/nonexistent" })).toThrow(
       /corpus file \/nonexistent\/stsbenchmark\/sts-train.csv not found/
     )
   })

@@ -1,11 +1,24 @@
-import { mkdtempSync } from "node:fs"
+import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { afterAll } from "vitest"
 import { buildTinyModels } from "../src/index.js"
+
+const made: Array<string> = []
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true })
+})
+
+/** A temporary folder removed after the test file. */
+export const tempDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
+}
 
 /** Builds the tiny models into a fresh temporary folder (each test file gets its own). */
 export const buildTemp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "tiny-models-"))
+  const dir = tempDir("tiny-models-")
   buildTinyModels(dir)
   return dir
 }
