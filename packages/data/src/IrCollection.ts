@@ -30,7 +30,7 @@ export type Query = typeof Query.Type
 export const Qrel = Schema.Struct({
   queryId: Schema.String,
   docId: Schema.String,
-  /** Graded gain, higher is more relevant, > 0 for every listed pair. */
+  /** Graded gain, higher is more relevant; > 0 relevant, 0 judged but not relevant. */
   relevance: Schema.Number,
   /** The code as published (Cranfield: -1, 1..4, lower is more relevant). */
   code: Schema.optionalKey(Schema.Number)
@@ -46,12 +46,26 @@ export const Collection = Schema.Struct({
 export type Collection = typeof Collection.Type
 
 /**
- * Cranfield codes (cranqrel.readme, after Cleverdon): 1 complete answer, 2 high relevance,
- * 3 useful, 4 minimum interest; -1 marks the query's source document (each query has exactly one;
- * it is the paper whose author posed the question), the most relevant of all. Lower is more
- * relevant, so the gain is 5 - code, and 5 for -1.
+ * How Cranfield's -1 judgments count. Each query has exactly one: its source document, the paper
+ * whose author posed the question (query 1 "similarity laws … aeroelastic models of heated high
+ * speed aircraft" -> doc 486 "similarity laws for aerothermoelastic testing"). BM25 puts it at rank
+ * 1 for 40% of the queries, so counting it as relevant inflates nDCG@10 by ~0.17 over published
+ * figures, which (like ir_datasets) do not count it. "not-relevant" (default) gives it gain 0;
+ * "most-relevant" takes "lower code is more relevant" literally and gives it gain 5.
  */
-export const cranfieldGrade = (code: number): number => (code === -1 ? 5 : 5 - code)
+export type CranfieldSource = "not-relevant" | "most-relevant"
+
+export interface IrLoadOptions extends DataRoot.LoadOptions {
+  readonly cranfieldSource?: CranfieldSource
+}
+
+/**
+ * Cranfield codes (cranqrel.readme, after Cleverdon): 1 complete answer, 2 high relevance,
+ * 3 useful, 4 minimum interest: lower is more relevant, so the gain is 5 - code (4..1); -1 see
+ * {@link CranfieldSource}.
+ */
+export const cranfieldGrade = (code: number, source: CranfieldSource = "not-relevant"): number =>
+  code === -1 ? (source === "most-relevant" ? 5 : 0) : 5 - code
 
 interface Layout {
   readonly dir: string
@@ -88,7 +102,7 @@ export const streamQueries = (name: Name, options?: DataRoot.LoadOptions) =>
     }
   })
 
-async function* qrelLines(name: Name, file: string): AsyncGenerator<{ readonly qrel: Qrel; readonly no: number }> {
+async function* qrelLines(name: Name, file: string, source: CranfieldSource): AsyncGenerator<{ readonly qrel: Qrel; readonly no: number }> {
   for await (const { text, no } of readLines(file)) {
     const t = text.trim()
     if (t === "") continue
@@ -98,7 +112,7 @@ async function* qrelLines(name: Name, file: string): AsyncGenerator<{ readonly q
       if (f.length !== 3 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[1]!) || ![-1, 1, 2, 3, 4].includes(code)) {
         throw new DataFormatError({ file, line: no, expected: "'<query> <doc> <code>' with code -1, 1, 2, 3 or 4", found: preview(text) })
       }
-      yield { qrel: { queryId: String(Number(f[0])), docId: String(Number(f[1])), relevance: cranfieldGrade(code), code }, no }
+      yield { qrel: { queryId: String(Number(f[0])), docId: String(Number(f[1])), relevance: cranfieldGrade(code, source), code }, no }
     } else {
       if (f.length !== 4 || !/^\d+$/.test(f[0]!) || !/^\d+$/.test(f[1]!)) {
         throw new DataFormatError({ file, line: no, expected: "'<query> <doc> 0 0.000000' (binary judgments)", found: preview(text) })
@@ -108,13 +122,13 @@ async function* qrelLines(name: Name, file: string): AsyncGenerator<{ readonly q
   }
 }
 
-export const streamQrels = (name: Name, options?: DataRoot.LoadOptions) =>
+export const streamQrels = (name: Name, options?: IrLoadOptions) =>
   inLayout(name, (l) => l.qrels, options, async function* (file) {
-    for await (const { qrel } of qrelLines(name, file)) yield qrel
+    for await (const { qrel } of qrelLines(name, file, options?.cranfieldSource ?? "not-relevant")) yield qrel
   })
 
 /** Documents, queries and judgments, checked against each other (unique ids, judgments name known ids). */
-export const load = (name: Name, options?: DataRoot.LoadOptions) =>
+export const load = (name: Name, options?: IrLoadOptions) =>
   Effect.gen(function* () {
     const [documents, queries] = yield* Effect.all(
       [Stream.runCollect(streamDocuments(name, options)), Stream.runCollect(streamQueries(name, options))],
@@ -130,7 +144,7 @@ export const load = (name: Name, options?: DataRoot.LoadOptions) =>
     }
     const queryIds = new Set(queries.map((q) => q.id))
     const checked = inLayout(name, (l) => l.qrels, options, async function* (file) {
-      for await (const { qrel, no } of qrelLines(name, file)) {
+      for await (const { qrel, no } of qrelLines(name, file, options?.cranfieldSource ?? "not-relevant")) {
         if (!queryIds.has(qrel.queryId) || !docIds.has(qrel.docId)) {
           throw new DataFormatError({
             file,
@@ -146,7 +160,7 @@ export const load = (name: Name, options?: DataRoot.LoadOptions) =>
     return { name, documents, queries, qrels } satisfies Collection
   })
 
-/** `{ queryId: { docId: relevance } }`, the layout of pytrec_eval / MTEB qrels. */
+/** `{ queryId: { docId: relevance } }`, the layout of pytrec_eval / MTEB qrels (0-gain judgments kept, as trec_eval reads them). */
 export const qrelsByQuery = (qrels: Iterable<Qrel>): Record<string, Record<string, number>> => {
   const out: Record<string, Record<string, number>> = {}
   for (const q of qrels) (out[q.queryId] ??= {})[q.docId] = q.relevance

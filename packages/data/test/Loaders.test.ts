@@ -58,10 +58,15 @@ describe("loaders on the real files", () => {
     expect([c.documents.length, c.queries.length, c.qrels.length]).toEqual([1400, 225, 1837])
     expect(c.queries[2]).toMatchObject({ id: "3", sourceId: "004" })
     expect(c.queries[224]).toMatchObject({ id: "225", sourceId: "365" })
-    // Exactly one source document (code -1) per query, the most relevant grade.
+    // Exactly one source document (code -1) per query: gain 0 by default, 5 when asked.
     const sources = c.qrels.filter((q) => q.code === -1)
     expect(new Set(sources.map((q) => q.queryId)).size).toBe(225)
-    expect(sources.every((q) => q.relevance === 5)).toBe(true)
+    expect(sources.every((q) => q.relevance === 0)).toBe(true)
+    const literal = await Effect.runPromise(IrCollection.load("cranfield", { cranfieldSource: "most-relevant" }))
+    expect(literal.qrels.filter((q) => q.code === -1).every((q) => q.relevance === 5)).toBe(true)
+    expect(c.qrels.filter((q) => q.code !== -1).map((q) => q.relevance).sort()).toEqual(
+      c.qrels.filter((q) => q.code !== -1).map((q) => 5 - q.code!).sort()
+    )
     expect(c.qrels.find((q) => q.queryId === "1" && q.docId === "184")).toEqual({ queryId: "1", docId: "184", relevance: 3, code: 2 })
     expect(c.documents[485]).toMatchObject({ id: "486", title: "similarity laws for aerothermoelastic testing .", authors: "dugundji,j." })
   })

@@ -1,0 +1,2 @@
+export * as Bm25 from "./Bm25.js"
+export * as Tokenizer from "./Tokenizer.js"
