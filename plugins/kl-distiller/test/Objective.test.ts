@@ -1,0 +1,76 @@
+import { describe, expect, it } from "vitest"
+import { objective, type ObjectiveBatch } from "../src/Objective.js"
+
+/** A seeded float64 stream for fixtures (mulberry32). */
+const rng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5
+}
+
+const makeBatch = (seed: number): ObjectiveBatch => {
+  const r = rng(seed)
+  const dim = 5
+  const offsets = [0, 4, 7, 12]
+  const nc = offsets[3]!
+  return {
+    dim,
+    queries: Float64Array.from({ length: 3 * dim }, r),
+    candidates: Float64Array.from({ length: nc * dim }, r),
+    offsets,
+    rewards: Float64Array.from({ length: nc }, () => 4 * r()),
+    positives: [1, 4, 9],
+    // Queries 0 and 2 share a positive: each masks the other's out of its negatives.
+    positiveIds: ["a", "b", "a"]
+  }
+}
+
+const options = { tauTeacher: 0.7, tauStudent: 0.1, tauContrastive: 0.05, alpha: 0.4 }
+
+describe("objective (KL teacher||student + alpha InfoNCE)", () => {
+  it("matches central finite differences in float64 for query and candidate vectors", () => {
+    const batch = makeBatch(11)
+    const { gradQueries, gradCandidates } = objective(batch, options)
+    const h = 1e-6
+    for (const [field, grad] of [["queries", gradQueries], ["candidates", gradCandidates]] as const) {
+      const x = batch[field] as Float64Array
+      for (let k = 0; k < x.length; k++) {
+        const keep = x[k]!
+        x[k] = keep + h
+        const up = objective(batch, options).loss
+        x[k] = keep - h
+        const down = objective(batch, options).loss
+        x[k] = keep
+        const numeric = (up - down) / (2 * h)
+        expect(Math.abs(numeric - grad[k]!)).toBeLessThan(1e-7 + 1e-6 * Math.abs(numeric))
+      }
+    }
+  })
+
+  it("is the KL divergence alone when alpha = 0, zero when the student reproduces the teacher", () => {
+    // One query, candidates at known cosines: teacher logits r / tauT equal student logits cos / tauS.
+    const dim = 2
+    const angles = [0, 0.5, 1.2]
+    const candidates = Float64Array.from(angles.flatMap((a) => [Math.cos(a), Math.sin(a)]))
+    const rewards = angles.map((a) => (Math.cos(a) / options.tauStudent) * options.tauTeacher)
+    const batch = { dim, queries: [3, 0], candidates, offsets: [0, 3], rewards, positives: [0], positiveIds: ["x"] }
+    const result = objective(batch, { ...options, alpha: 0 })
+    expect(result.kl).toBeCloseTo(0, 12)
+    expect(result.loss).toBe(result.kl)
+    expect(Math.max(...result.gradQueries.map(Math.abs), ...result.gradCandidates.map(Math.abs))).toBeLessThan(1e-12)
+
+    // A uniform student against a peaked teacher: KL = log m - H(p_t) > 0, computed by hand.
+    const flat = { ...batch, candidates: [1, 0, 1, 0, 1, 0], rewards: [2, 0, 0] }
+    const t = [2 / options.tauTeacher, 0, 0].map(Math.exp)
+    const z = t.reduce((a, b) => a + b, 0)
+    const pt = t.map((v) => v / z)
+    const expected = pt.reduce((s, p) => s + p * Math.log(p * 3), 0)
+    expect(objective(flat, { ...options, alpha: 0 }).kl).toBeCloseTo(expected, 12)
+  })
+
+  it("InfoNCE with one query is zero (its positive is its only logit)", () => {
+    const batch = { ...makeBatch(3), offsets: [0, 4], queries: makeBatch(3).queries.slice(0, 5), candidates: makeBatch(3).candidates.slice(0, 20), rewards: [1, 2, 3, 4], positives: [3], positiveIds: ["p"] }
+    expect(objective(batch, options).infoNce).toBeCloseTo(0, 12)
+  })
+})

@@ -1,0 +1,118 @@
+import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
+import type { EmbeddingCache } from "./EmbeddingCache.js"
+import { gather } from "./EmbeddingCache.js"
+import type { ScoringHead, TrainingTools } from "./internal/training.js"
+
+/**
+ * LLM-R's reward model: a cross-encoder reads "[CLS] query [SEP] demonstration" and scores how much
+ * the demonstration helps the LLM answer the query. Here the encoder backbone is frozen and its
+ * pooled embedding of the pair feeds a trainable scoring head.
+ */
+
+/** The text the backbone embeds for a (query, candidate) pair; the tokenizer adds [CLS] and the final [SEP]. */
+export const pairText = (query: string, candidate: { readonly text: string; readonly output: string }): string =>
+  `${query} [SEP] ${demonstrationText(candidate)}`
+
+export interface TrainOptions {
+  /** Negatives per query, sampled from the lower part of its ranking. */
+  readonly negatives: number
+  /**
+   * Negatives are drawn from the candidates ranked below this fraction of the list (0.5: the bottom
+   * half), so that near-ties with the positive are not taught as negatives.
+   */
+  readonly negativeFrom: number
+  readonly epochs: number
+  /** Queries per optimizer step. */
+  readonly batchSize: number
+}
+
+export interface TrainingGroup {
+  readonly queryId: string
+  /** Pair texts: the positive (the top-ranked candidate) first, then the negatives. */
+  readonly pairs: ReadonlyArray<string>
+}
+
+/**
+ * Training groups of one epoch: per query, the top-ranked candidate and `negatives` candidates drawn
+ * without replacement (seeded) from its bottom ranks. Queries with fewer than 2 candidates are skipped.
+ */
+export const trainingGroups = (
+  data: ReadonlyArray<ScoredQuery>,
+  options: Pick<TrainOptions, "negatives" | "negativeFrom">,
+  random: () => number
+): Array<TrainingGroup> => {
+  const groups: Array<TrainingGroup> = []
+  for (const q of data) {
+    const ranked = q.candidates
+    if (ranked.length < 2) continue
+    const from = Math.min(ranked.length - 1, Math.max(1, Math.floor(ranked.length * options.negativeFrom)))
+    const pool = ranked.slice(from)
+    // Partial Fisher-Yates: the first `take` entries become a uniform sample without replacement.
+    const take = Math.min(options.negatives, pool.length)
+    for (let i = 0; i < take; i++) {
+      const j = i + Math.floor(random() * (pool.length - i))
+      const t = pool[i]!
+      pool[i] = pool[j]!
+      pool[j] = t
+    }
+    groups.push({ queryId: q.id, pairs: [ranked[0]!, ...pool.slice(0, take)].map((c) => pairText(q.text, c)) })
+  }
+  return groups
+}
+
+/** Every pair text the training will embed (positives and all possible negatives). */
+export const allPairTexts = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
+  data.flatMap((q) => q.candidates.map((c) => pairText(q.text, c)))
+
+export interface EpochStats {
+  readonly epoch: number
+  readonly loss: number
+  /** Fraction of groups whose positive outscored all its negatives. */
+  readonly accuracy: number
+}
+
+/**
+ * Trains the scoring head with the listwise cross-entropy over each group's (1 + n) pair scores, the
+ * positive as the target (LLM-R's reward-model loss), on cached backbone embeddings.
+ */
+export const train = (
+  head: ScoringHead,
+  cache: EmbeddingCache,
+  data: ReadonlyArray<ScoredQuery>,
+  options: TrainOptions,
+  tools: TrainingTools,
+  onEpoch?: (stats: EpochStats) => void
+): Array<EpochStats> => {
+  const history: Array<EpochStats> = []
+  for (let epoch = 1; epoch <= options.epochs; epoch++) {
+    const groups = tools.shuffle(trainingGroups(data, options, tools.random))
+    let lossSum = 0
+    let hits = 0
+    for (let start = 0; start < groups.length; start += options.batchSize) {
+      const batch = groups.slice(start, start + options.batchSize)
+      const texts = batch.flatMap((g) => g.pairs)
+      const scores = head.forward(gather(cache, texts), texts.length)
+      const grad = new Float32Array(texts.length)
+      let at = 0
+      for (const g of batch) {
+        const { loss, gradLogits } = tools.listwiseCrossEntropy(scores.subarray(at, at + g.pairs.length), 0)
+        lossSum += loss
+        let best = true
+        for (let j = 1; j < g.pairs.length; j++) if (scores[at + j]! >= scores[at]!) best = false
+        if (best) hits++
+        for (let j = 0; j < g.pairs.length; j++) grad[at + j] = gradLogits[j]! / batch.length
+        at += g.pairs.length
+      }
+      head.backward(grad)
+      tools.step()
+    }
+    const stats = { epoch, loss: lossSum / Math.max(1, groups.length), accuracy: hits / Math.max(1, groups.length) }
+    history.push(stats)
+    onEpoch?.(stats)
+  }
+  return history
+}
+
+/** Reward of each (query, candidate) pair: the head's score of the cached pair embedding. */
+export const score = (head: ScoringHead, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
+  head.forward(gather(cache, pairs), pairs.length)
