@@ -1,0 +1,88 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
+import { Effect, Schema } from "effect"
+import { generatePairs, toTriple } from "./Generator.js"
+import { defaultInstructions, validate } from "./Instructions.js"
+import { NonNegative, PositiveInt, Probability, withDefault } from "./internal/params.js"
+
+export const InstructionsParam = Schema.Struct({
+  entailment: withDefault(Schema.String, defaultInstructions.entailment),
+  contradiction: withDefault(Schema.String, defaultInstructions.contradiction),
+  noisyEntailment: withDefault(Schema.String, defaultInstructions.noisyEntailment),
+  noisyContradiction: withDefault(Schema.String, defaultInstructions.noisyContradiction)
+})
+
+export const generate = Stage.make({
+  name: "contrastive-decoding/generate",
+  version: "1",
+  description:
+    "MultiCSR generation: per premise an entailment and a contradiction, by instructive decoding (logits = l(instruction) - w * l(noisy instruction)), both prompts decoded in lock-step",
+  params: Schema.Struct({
+    /** Causal LM folder (relative to the graph file). */
+    model: Schema.String,
+    /** Weight of the noisy instruction's logits; 0 is plain decoding. */
+    w: withDefault(Schema.Number, 0.3),
+    instructions: withDefault(InstructionsParam, {}),
+    maxNewTokens: withDefault(PositiveInt, 32),
+    /** 0 = greedy. */
+    temperature: withDefault(NonNegative, 0),
+    topP: withDefault(Probability, 1),
+    stop: withDefault(Schema.Array(Schema.String), ["\n"]),
+    /** Premises per decoder batch (4 rows each with w != 0). */
+    batchSize: withDefault(PositiveInt, 16)
+  }),
+  inputs: { premises: Ports.Texts },
+  outputs: { triples: Ports.Triples, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const instructions = yield* Effect.try({
+        try: () => validate(params.instructions),
+        catch: (e) => new StageError({ message: (e as Error).message })
+      })
+      const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
+      const started = performance.now()
+      const pairs = yield* generatePairs(lm, inputs.premises, {
+        ...params,
+        instructions,
+        seed: ctx.seed,
+        onProgress: (done, total) => ctx.progress(done, total, "premises")
+      })
+      const seconds = (performance.now() - started) / 1000
+      const triples: Array<Ports.Triple> = []
+      let emptyEntailments = 0
+      let emptyContradictions = 0
+      let tokens = 0
+      for (const pair of pairs) {
+        tokens += pair.entailment.tokens + pair.contradiction.tokens
+        const triple = toTriple(pair, { w: params.w, seed: ctx.seed })
+        // An empty entailment gives nothing to train on; an empty contradiction just has no hard negative.
+        if (triple.positive.length === 0) {
+          emptyEntailments++
+          continue
+        }
+        if (triple.negative === "") {
+          emptyContradictions++
+          const { negative: _, ...rest } = triple
+          triples.push(rest)
+        } else triples.push(triple)
+      }
+      if (emptyEntailments + emptyContradictions > 0) {
+        yield* ctx.log(`${emptyEntailments} premise(s) dropped for an empty entailment; ${emptyContradictions} contradiction(s) empty`)
+      }
+      yield* ctx.metric("tokens_per_second", tokens / Math.max(seconds, 1e-9))
+      return {
+        triples,
+        report: {
+          premises: inputs.premises.length,
+          triples: triples.length,
+          emptyEntailments,
+          emptyContradictions,
+          generatedTokens: tokens,
+          tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+          w: params.w
+        }
+      }
+    })
+})
