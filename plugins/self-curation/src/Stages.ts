@@ -1,0 +1,59 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
+import { Effect, Schema } from "effect"
+import { curate as applyThresholds, ratePairs } from "./Curation.js"
+import { PositiveInt, withDefault } from "./internal/params.js"
+import { defaultTemplate, validate } from "./RatingPrompt.js"
+
+const Rating = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 5 })))
+
+export const curate = Stage.make({
+  name: "self-curation/curate",
+  version: "1",
+  description:
+    "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution; keeps entailments rated >= hi and contradictions rated <= lo",
+  params: Schema.Struct({
+    /** Causal LM folder (relative to the graph file). */
+    model: Schema.String,
+    template: withDefault(Schema.String, defaultTemplate),
+    /** Text before each digit token: " " for GPT-2 style BPE (" 3" is one token). */
+    digitPrefix: withDefault(Schema.String, " "),
+    hi: withDefault(Rating, 3.5),
+    lo: withDefault(Rating, 1.5),
+    requireNegative: withDefault(Schema.Boolean, false),
+    batchSize: withDefault(PositiveInt, 32)
+  }),
+  inputs: { triples: Ports.Triples },
+  outputs: { triples: Ports.Triples, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const template = yield* Effect.try({ try: () => validate(params.template), catch: (e) => new StageError({ message: (e as Error).message }) })
+      const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
+      // Both kinds of pair in one list, so batches stay full.
+      const pairs: Array<readonly [string, string]> = []
+      const negativeAt: Array<number> = []
+      for (const t of inputs.triples) pairs.push([t.anchor, t.positive])
+      inputs.triples.forEach((t, i) => {
+        if (t.negative !== undefined) {
+          negativeAt[i] = pairs.length
+          pairs.push([t.anchor, t.negative])
+        }
+      })
+      const scores = yield* ratePairs(lm, pairs, {
+        template,
+        digitPrefix: params.digitPrefix,
+        batchSize: params.batchSize,
+        onProgress: (done, total) => ctx.progress(done, total, "pairs")
+      }).pipe(Effect.catchDefect((e) => Effect.fail(new StageError({ message: e instanceof Error ? e.message : String(e), cause: e }))))
+      const n = inputs.triples.length
+      const contradiction = Float64Array.from({ length: n }, (_, i) => (negativeAt[i] === undefined ? Number.NaN : scores[negativeAt[i]!]!))
+      const result = applyThresholds(inputs.triples, scores.subarray(0, n), contradiction, params)
+      yield* ctx.metric("kept_fraction", n === 0 ? 0 : result.report.kept / n)
+      yield* ctx.log(
+        `kept ${result.report.kept}/${n} triples; entailments kept ${result.report.entailments.kept}, contradictions kept ${result.report.contradictions.kept}/${result.report.contradictions.kept + result.report.contradictions.dropped}`
+      )
+      return { triples: result.triples, report: result.report }
+    })
+})

@@ -1,0 +1,14 @@
+import { Plugin } from "@embedflow/core"
+import { curate } from "./Stages.js"
+
+export { curate as applyThresholds, type CurationReport, ratePairs, type RateOptions, type Thresholds } from "./Curation.js"
+export { digitTokenIds, expectedRating, SCALE } from "./DigitScore.js"
+export * as RatingPrompt from "./RatingPrompt.js"
+export { curate } from "./Stages.js"
+
+export const plugin = Plugin.make({
+  name: "self-curation",
+  version: "0.1.0",
+  description: "MultiCSR stage 2: LLM similarity ratings of generated pairs, thresholds keep good entailments and contradictions",
+  stages: [curate]
+})
