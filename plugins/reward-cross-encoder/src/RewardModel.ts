@@ -115,4 +115,4 @@ export const train = (
 
 /** Reward of each (query, candidate) pair: the head's score of the cached pair embedding. */
 export const score = (head: ScoringHead, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
-  head.forward(gather(cache, pairs), pairs.length)
+  Float32Array.from(head.forward(gather(cache, pairs), pairs.length))

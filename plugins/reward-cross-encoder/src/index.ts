@@ -1,3 +1,15 @@
+import { Plugin } from "@embedflow/core"
+import { score, train } from "./Stages.js"
+
 export * as EmbeddingCache from "./EmbeddingCache.js"
 export * as RewardModel from "./RewardModel.js"
+export * as RewardModelFolder from "./RewardModelFolder.js"
+export { score, train } from "./Stages.js"
 export * as Training from "./internal/training.js"
+
+export const plugin = Plugin.make({
+  name: "reward-cross-encoder",
+  version: "0.1.0",
+  description: "LLM-R reward model: trains a scoring head over a frozen encoder's pair embedding on LLM-scored candidates, and rescores candidates",
+  stages: [train, score]
+})
