@@ -1,0 +1,47 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
+import { Effect, Schema } from "effect"
+import { PositiveInt, withDefault } from "./internal/params.js"
+import { MaskedBatches } from "./MaskedBatches.js"
+import { maskBatches } from "./Masker.js"
+
+export const mask = Stage.make({
+  name: "false-negative-masker/mask",
+  version: "1",
+  description:
+    "MultiCSR false-negative masking: seeded training batches; an in-batch candidate is masked for an anchor when the teacher's cosine is > threshold (mode threshold) or > the anchor's positive cosine - margin (mode gist, as GISTEmbed)",
+  params: Schema.Struct({
+    /** Teacher encoder folder (relative to the graph file); unused with mode none. */
+    teacher: Schema.String,
+    pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
+    mode: withDefault(Schema.Literals(["none", "threshold", "gist"]), "threshold"),
+    threshold: withDefault(Schema.Number, 0.9),
+    margin: withDefault(Schema.Number, 0.05),
+    batchSize: withDefault(PositiveInt, 64),
+    dropLast: withDefault(Schema.Boolean, false)
+  }),
+  inputs: { triples: Ports.Triples },
+  outputs: { batches: MaskedBatches, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      if (inputs.triples.length === 0) return yield* new StageError({ message: "no triples to batch (did curation drop them all?)" })
+      const hub = yield* ModelHub
+      const encoder = params.mode === "none" ? undefined : yield* hub.encoder({ model: ctx.resolvePath(params.teacher), pooling: params.pooling, normalize: true })
+      let done = 0
+      const result = yield* maskBatches(inputs.triples, {
+        ...params,
+        seed: ctx.seed,
+        embed: (texts) => (encoder ? encoder.embed(texts) : Effect.succeed(new Float32Array(0))),
+        onBatch: (batch, rate) =>
+          Effect.gen(function* () {
+            done += batch.anchors.length
+            yield* ctx.metric("mask_rate", rate, batch.index)
+            yield* ctx.progress(done, inputs.triples.length, "triples")
+          })
+      })
+      yield* ctx.metric("mask_rate_total", result.report.maskRate)
+      return { batches: result.batches, report: result.report }
+    })
+})

@@ -1,0 +1,15 @@
+import { Plugin } from "@embedflow/core"
+import { mask } from "./Stages.js"
+
+export { columns, MaskedBatch, MaskedBatches, packMask, unpackMask } from "./MaskedBatches.js"
+export { type BatchOptions, batchTexts, makeBatches, maskBatches, type MaskBatchesOptions, type MaskReport } from "./Masker.js"
+export { cosineMatrix, maskFalseNegatives, type MaskMode, type MaskOptions } from "./MaskRule.js"
+export { mask } from "./Stages.js"
+export { makeRng, permutation } from "./internal/rng.js"
+
+export const plugin = Plugin.make({
+  name: "false-negative-masker",
+  version: "0.1.0",
+  description: "MultiCSR stage 3: training batches with in-batch false negatives masked by a teacher encoder",
+  stages: [mask]
+})
