@@ -44,13 +44,15 @@ export const make = (options: TokenizerOptions = {}): Tokenizer => {
   return {
     options: { lowercase, stem, stopWords: [...stop] },
     tokenize: (text) => {
-      const norm = text.normalize("NFKC")
+      let norm = text.normalize("NFKC")
+      if (lowercase) norm = norm.toLowerCase()
+      if (norm.includes("\u2019")) norm = norm.replace(/\u2019/g, "'")
+      // String.match returns plain strings: several times faster than matchAll's match objects.
+      const words = norm.match(word)
+      if (words === null) return []
+      if (stop.size === 0 && !stem) return words
       const out: Array<string> = []
-      for (const m of (lowercase ? norm.toLowerCase() : norm).matchAll(word)) {
-        const t = m[0].replace(/\u2019/g, "'")
-        if (stop.has(t)) continue
-        out.push(stem ? sStem(t) : t)
-      }
+      for (const t of words) if (!stop.has(t)) out.push(stem ? sStem(t) : t)
       return out
     }
   }

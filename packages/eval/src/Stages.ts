@@ -1,0 +1,93 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { metric, Plugin, Ports, type PortType, Stage, StageError, type Vectors } from "@embedflow/core"
+import { Candidates, Qrels } from "@embedflow/data"
+import { Effect, Schema } from "effect"
+import { withDefault } from "./internal/params.js"
+import * as Retrieval from "./Retrieval.js"
+import { evaluateSts, type Matrix } from "./Sts.js"
+
+const fail = (message: string) => new StageError({ message })
+
+/**
+ * Rows of `embeddings` for each pair side: pair text -> sentence id (via `sentences`) -> row (via
+ * `embeddings.ids`, or the sentences' order when the embeddings carry no ids).
+ */
+export const pairMatrices = (
+  pairs: ReadonlyArray<Ports.ScoredPair>,
+  sentences: ReadonlyArray<Ports.TextRecord>,
+  embeddings: Vectors
+): { a: Matrix; b: Matrix } => {
+  const idOfText = new Map(sentences.map((s) => [s.text, s.id]))
+  const rowOfId = new Map((embeddings.ids ?? sentences.map((s) => s.id)).map((id, i) => [id, i]))
+  if (!embeddings.ids && sentences.length !== embeddings.count) {
+    throw new Error(`embeddings have no ids and ${embeddings.count} rows for ${sentences.length} sentences; expected one row per sentence`)
+  }
+  const { dim } = embeddings
+  const a = new Float32Array(pairs.length * dim)
+  const b = new Float32Array(pairs.length * dim)
+  const copy = (text: string, out: Float32Array, i: number, pairId: string) => {
+    const id = idOfText.get(text)
+    if (id === undefined) throw new Error(`pair ${pairId}: sentence ${JSON.stringify(text.slice(0, 60))} is not among the sentences input`)
+    const row = rowOfId.get(id)
+    if (row === undefined) throw new Error(`pair ${pairId}: sentence id '${id}' has no embedding`)
+    out.set(embeddings.data.subarray(row * dim, (row + 1) * dim), i * dim)
+  }
+  pairs.forEach((p, i) => {
+    copy(p.a, a, i, p.id)
+    copy(p.b, b, i, p.id)
+  })
+  return { a: { dim, count: pairs.length, data: a }, b: { dim, count: pairs.length, data: b } }
+}
+
+export const sts = Stage.make({
+  name: "eval/sts",
+  version: "1",
+  description: "STS: Spearman and Pearson of embedding cosines against gold scores (fractions; x100 for papers)",
+  params: Schema.Struct({ title: withDefault(Schema.String, "STS") }),
+  inputs: { pairs: Ports.ScoredPairs, sentences: Ports.Texts, embeddings: Ports.Embeddings },
+  outputs: { report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const { a, b } = yield* Effect.try({
+        try: () => pairMatrices(inputs.pairs, inputs.sentences, inputs.embeddings),
+        catch: (e) => fail(`eval/sts: ${(e as Error).message}`)
+      })
+      const r = yield* evaluateSts(a, b, inputs.pairs.map((p) => p.score)).pipe(Effect.mapError((e) => fail(e.message)))
+      yield* metric("spearman", r.spearman)
+      yield* metric("pearson", r.pearson)
+      return { report: { task: "sts", title: params.title, ...r } }
+    })
+})
+
+export const retrieval = Stage.make({
+  name: "eval/retrieval",
+  version: "1",
+  description: "ranked retrieval against judgments: nDCG@k, MAP@k, Recall@k, P@k, MRR@k, MAP (trec_eval semantics)",
+  params: Schema.Struct({
+    title: withDefault(Schema.String, "retrieval"),
+    ks: withDefault(Schema.Array(Schema.Int.check(Schema.isGreaterThan(0))), [1, 3, 5, 10, 100])
+  }),
+  inputs: { candidates: Candidates, qrels: Qrels },
+  outputs: { report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const run: Record<string, Array<readonly [string, number]>> = {}
+      for (const c of inputs.candidates) (run[c.queryId] ??= []).push([c.docId, c.score])
+      const qrels: Record<string, Record<string, number>> = {}
+      for (const q of inputs.qrels) (qrels[q.queryId] ??= {})[q.docId] = q.relevance
+      const r = Retrieval.evaluateRun(run, qrels, { ks: params.ks })
+      if (r.queries === 0) return yield* fail("eval/retrieval: the judgments have no relevant document for any query")
+      if (r.missingFromRun.length === r.queries) {
+        return yield* fail(`eval/retrieval: none of the ${r.queries} judged queries appears in the candidates (query ids differ?)`)
+      }
+      for (const k of params.ks) yield* metric(`ndcg_at_${k}`, r.metrics[`ndcg_at_${k}`]!)
+      return { report: { task: "retrieval", title: params.title, queries: r.queries, missingFromRun: r.missingFromRun, metrics: r.metrics } }
+    })
+})
+
+export const plugin = Plugin.make({
+  name: "eval",
+  version: "0.1.0",
+  description: "evaluation stages: STS correlation, ranked retrieval metrics",
+  stages: [sts, retrieval]
+})
