@@ -1,5 +1,7 @@
-import { Context, type Effect, type Scope } from "effect"
+import { Context, Layer, type Effect, type Scope } from "effect"
+import { makeCausalLM as make } from "./internal/causalLM.js"
 import type { ModelError } from "./ModelError.js"
+import type { LoadOptions } from "./ModelSource.js"
 
 /**
  * Step-wise decoding of a batch of prompts with the KV cache kept between steps. Two decoders
@@ -46,3 +48,19 @@ export interface CausalLMShape {
 }
 
 export class CausalLM extends Context.Service<CausalLM, CausalLMShape>()("@embedflow/models/CausalLM") {}
+
+export interface CausalLMOptions extends LoadOptions {
+  /** Upper bound on padded tokens per logLikelihood forward pass (also capped so logits stay under 256 MB). Default 8192. */
+  readonly maxTokensPerBatch?: number | undefined
+}
+
+/**
+ * A causal LM over a model folder (ONNX with `logits`, and `past_key_values.*`/`present.*` for the
+ * KV cache; without them each decoding step recomputes the sequence). `encode` gives content tokens
+ * without special tokens; prompts get the tokenizer's special tokens (e.g. BOS), an empty prompt
+ * starts from BOS/EOS. Prompts longer than the model's positions are cut from the left (warned once).
+ */
+export const makeCausalLM: (model: string, options?: CausalLMOptions) => Effect.Effect<CausalLMShape, ModelError, Scope.Scope> = make
+
+export const layerCausalLM = (model: string, options?: CausalLMOptions): Layer.Layer<CausalLM, ModelError> =>
+  Layer.effect(CausalLM, make(model, options))

@@ -1,5 +1,7 @@
-import { Context, type Effect } from "effect"
+import { Context, Layer, type Effect, type Scope } from "effect"
+import { makeEncoder as make, PROMPT_EOL_TEMPLATE } from "./internal/encoder.js"
 import type { ModelError } from "./ModelError.js"
+import type { LoadOptions } from "./ModelSource.js"
 
 export type Pooling = "cls" | "mean" | "last-token" | "prompt-eol"
 
@@ -26,3 +28,25 @@ export interface EncoderShape {
 }
 
 export class Encoder extends Context.Service<Encoder, EncoderShape>()("@embedflow/models/Encoder") {}
+
+/** PromptEOL's template (Jiang et al. 2023): the hidden state after the final `"` is the embedding. */
+export const promptEolTemplate: string = PROMPT_EOL_TEMPLATE
+
+/** Defaults for everything but the model: mean pooling, normalized, 512 tokens, 16384 padded tokens per batch. */
+export const encoderConfig = (config: Partial<EncoderConfig> & { readonly model: string }): EncoderConfig => ({
+  pooling: "mean",
+  normalize: true,
+  maxLength: 512,
+  maxTokensPerBatch: 16384,
+  ...config
+})
+
+/**
+ * An encoder over a model folder: an encoder graph (`last_hidden_state`), or a causal LM (only
+ * `logits`; the hidden state under its LM head is read) for last-token / prompt-eol pooling.
+ * Tokenization by transformers.js, inference on onnxruntime-node; the session closes with the scope.
+ */
+export const makeEncoder: (config: EncoderConfig, options?: LoadOptions) => Effect.Effect<EncoderShape, ModelError, Scope.Scope> = make
+
+export const layerEncoder = (config: Partial<EncoderConfig> & { readonly model: string }, options?: LoadOptions): Layer.Layer<Encoder, ModelError> =>
+  Layer.effect(Encoder, make(encoderConfig(config), options))

@@ -1,5 +1,24 @@
-export { CausalLM, type CausalLMShape, type Decoder, type GenerateOptions, type LogLikelihood } from "./CausalLM.js"
-export { CrossEncoder, type CrossEncoderShape } from "./CrossEncoder.js"
-export { Encoder, type EncoderConfig, type EncoderShape, type Pooling } from "./Encoder.js"
+export {
+  CausalLM,
+  type CausalLMOptions,
+  type CausalLMShape,
+  type Decoder,
+  type GenerateOptions,
+  layerCausalLM,
+  type LogLikelihood,
+  makeCausalLM
+} from "./CausalLM.js"
+export { CrossEncoder, type CrossEncoderOptions, type CrossEncoderShape, layerCrossEncoder, makeCrossEncoder } from "./CrossEncoder.js"
+export {
+  Encoder,
+  type EncoderConfig,
+  encoderConfig,
+  type EncoderShape,
+  layerEncoder,
+  makeEncoder,
+  type Pooling,
+  promptEolTemplate
+} from "./Encoder.js"
 export { ModelError } from "./ModelError.js"
 export { ModelHub, type ModelHubShape } from "./ModelHub.js"
+export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
