@@ -34,25 +34,30 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
         // Fail on a missing file before reading any of them, naming the one that is missing.
         for (const f of files) await fs.promises.access(f, fs.constants.R_OK)
         const its = files.map((f) => readLines(f)[Symbol.asyncIterator]())
-        for (;;) {
-          const [a, b, c] = await Promise.all(its.map((it) => it.next()))
-          if (a!.done && b!.done && c!.done) return
-          const ended = [a, b, c].findIndex((r) => r!.done)
-          if (ended >= 0) {
-            const live = [a, b, c].find((r) => !r!.done)!.value!
-            throw new DataFormatError({
-              file: files[ended]!,
-              line: live.no,
-              expected: `as many lines as ${files.filter((_, i) => i !== ended).join(" and ")}`,
-              found: `end of file after ${live.no - 1} lines`
-            })
+        try {
+          for (;;) {
+            const [a, b, c] = await Promise.all(its.map((it) => it.next()))
+            if (a!.done && b!.done && c!.done) return
+            const ended = [a, b, c].findIndex((r) => r!.done)
+            if (ended >= 0) {
+              const live = [a, b, c].find((r) => !r!.done)!.value!
+              throw new DataFormatError({
+                file: files[ended]!,
+                line: live.no,
+                expected: `as many lines as ${files.filter((_, i) => i !== ended).join(" and ")}`,
+                found: `end of file after ${live.no - 1} lines`
+              })
+            }
+            const no = a!.value!.no
+            const label = c!.value!.text.trim()
+            if (!labels.has(label)) {
+              throw new DataFormatError({ file: files[2], line: no, expected: "entailment, neutral or contradiction", found: preview(label) })
+            }
+            yield { id: `snli-${split}-${no}`, split, premise: a!.value!.text.trim(), hypothesis: b!.value!.text.trim(), label: label as Label }
           }
-          const no = a!.value!.no
-          const label = c!.value!.text.trim()
-          if (!labels.has(label)) {
-            throw new DataFormatError({ file: files[2], line: no, expected: "entailment, neutral or contradiction", found: preview(label) })
-          }
-          yield { id: `snli-${split}-${no}`, split, premise: a!.value!.text.trim(), hypothesis: b!.value!.text.trim(), label: label as Label }
+        } finally {
+          // Close the files when the consumer stops early (Stream.take) or a row fails.
+          await Promise.all(its.map((it) => it.return(undefined)))
         }
       })
     })

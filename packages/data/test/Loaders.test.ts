@@ -84,6 +84,8 @@ describe("loaders on the real files", () => {
     const firstTwo = await Effect.runPromise(Stream.runCollect(Stream.take(Sst2.stream("train"), 2)))
     const all = await Effect.runPromise(Sst2.load("train"))
     expect(firstTwo).toEqual(all.slice(0, 2))
+    const snli = await Effect.runPromise(Stream.runCollect(Stream.take(Snli.stream("test"), 3)))
+    expect(snli.map((p) => p.id)).toEqual(["snli-test-1", "snli-test-2", "snli-test-3"])
     const docs = await Effect.runPromise(Stream.runCollect(IrCollection.streamDocuments("cranfield")))
     expect(docs.length).toBe(1400)
   })
