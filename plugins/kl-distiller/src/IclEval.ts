@@ -42,15 +42,15 @@ export const iclAccuracy = (
   queries: ReadonlyArray<LabeledExample>,
   demos: ReadonlyArray<ReadonlyArray<LabeledExample>>,
   options: IclOptions
-): Effect.Effect<IclResult, ModelError> =>
+): Effect.Effect<IclResult, ModelError | Error> =>
   Effect.gen(function* () {
     if (demos.length !== queries.length) {
-      return yield* Effect.die(new Error(`iclAccuracy: ${queries.length} queries but ${demos.length} demonstration lists`))
+      return yield* Effect.fail(new Error(`iclAccuracy: ${queries.length} queries but ${demos.length} demonstration lists`))
     }
     const labels = options.labels
     const unknown = queries.find((q) => !labels.includes(q.label))
     if (unknown) {
-      return yield* Effect.die(new Error(`iclAccuracy: query '${unknown.id}' has label '${unknown.label}', which is not among the labels ${labels.join(", ")}`))
+      return yield* Effect.fail(new Error(`iclAccuracy: query '${unknown.id}' has label '${unknown.label}', which is not among the labels ${labels.join(", ")}`))
     }
     const pairs = queries.flatMap((q, i) => {
       const shown = [...demos[i]!].reverse().map((d) => ({ text: d.text, output: d.label }))

@@ -1,4 +1,16 @@
+import { Plugin } from "@embedflow/core"
+import { distill, iclEval, retrieve } from "./Stages.js"
+
 export { iclAccuracy, type IclOptions, type IclPrediction, type IclResult } from "./IclEval.js"
 export { kendallTau } from "./KendallTau.js"
 export * as KlDistiller from "./KlDistiller.js"
 export { objective, type ObjectiveBatch, type ObjectiveOptions, type ObjectiveResult } from "./Objective.js"
+export * as RetrieverFolder from "./RetrieverFolder.js"
+export { distill, iclEval, retrieve } from "./Stages.js"
+
+export const plugin = Plugin.make({
+  name: "kl-distiller",
+  version: "0.1.0",
+  description: "LLM-R retriever: KL distillation of the reward model into a bi-encoder head (+ InfoNCE), retrieval for iterative rounds, ICL evaluation",
+  stages: [distill, retrieve, iclEval]
+})

@@ -1,0 +1,223 @@
+import * as path from "node:path"
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Candidates } from "@embedflow/data"
+import { Report } from "@embedflow/eval"
+import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
+import { ModelHub } from "@embedflow/models"
+import { EmbeddingCache, RewardModelFolder, Training } from "@embedflow/reward-cross-encoder"
+import { Effect, Schema } from "effect"
+import { iclAccuracy } from "./IclEval.js"
+import { PositiveInt, PositiveNumber, withDefault } from "./internal/params.js"
+import * as KlDistiller from "./KlDistiller.js"
+import * as RetrieverFolder from "./RetrieverFolder.js"
+
+const fail = (message: string) => (e: unknown) => new StageError({ message: `${message}: ${e instanceof Error ? e.message : String(e)}`, cause: e })
+
+const Pooling = Schema.Literals(["cls", "mean"])
+
+export const distill = Stage.make({
+  name: "kl-distiller/distill",
+  version: "1",
+  description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
+  params: Schema.Struct({
+    /** Encoder folder (relative to the graph file), used frozen. */
+    encoder: Schema.String,
+    pooling: withDefault(Pooling, "mean"),
+    maxLength: withDefault(PositiveInt, 128),
+    /** Rank of the residual adapter; 0 = the encoder's full dimension. */
+    rank: withDefault(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0),
+    epochs: withDefault(PositiveInt, 20),
+    batchSize: withDefault(PositiveInt, 32),
+    lr: withDefault(PositiveNumber, 1e-3),
+    weightDecay: withDefault(Schema.Number, 0),
+    tauTeacher: withDefault(PositiveNumber, 1),
+    tauStudent: withDefault(PositiveNumber, 0.1),
+    tauContrastive: withDefault(PositiveNumber, 0.05),
+    alpha: withDefault(Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0.2),
+    embedBatchSize: withDefault(PositiveInt, 64)
+  }),
+  inputs: { rewards: ScoredCandidates, heldOut: ScoredCandidates },
+  optionalInputs: ["heldOut"],
+  outputs: { model: Ports.Model, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const backbone: RewardModelFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
+      const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+      const heldOut = inputs.heldOut ?? []
+      const cache = yield* EmbeddingCache.build(encoder, [...KlDistiller.textsOf(inputs.rewards), ...KlDistiller.textsOf(heldOut)], {
+        batchSize: params.embedBatchSize,
+        onProgress: (done, total) => ctx.progress(done, total, "texts embedded")
+      })
+      const rank = params.rank === 0 ? cache.dim : params.rank
+      const head = Training.residualAdapter(cache.dim, rank, ctx.seed)
+      const kit = Training.tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
+      const history = KlDistiller.distill(head, cache, inputs.rewards, params, kit)
+      for (const h of history) {
+        yield* ctx.metric("loss", h.loss, h.epoch)
+        yield* ctx.metric("kl", h.kl, h.epoch)
+        yield* ctx.metric("infoNce", h.infoNce, h.epoch)
+      }
+      const last = history[history.length - 1]
+      if (last && !Number.isFinite(last.loss)) return yield* new StageError({ message: `distillation diverged (loss ${last.loss}); lower lr (now ${params.lr})` })
+      const evalSet = heldOut.length > 0 ? heldOut : inputs.rewards
+      const agreement = {
+        on: heldOut.length > 0 ? "held-out queries" : "training queries",
+        base: KlDistiller.rankAgreement(undefined, cache, evalSet),
+        distilled: KlDistiller.rankAgreement(head, cache, evalSet)
+      }
+      yield* ctx.log(`Kendall tau with the teacher on ${agreement.on}: base encoder ${agreement.base.toFixed(3)}, distilled ${agreement.distilled.toFixed(3)}`)
+      const dir = path.join(ctx.scratchDir, "model")
+      yield* Effect.tryPromise({
+        try: () => RetrieverFolder.write(dir, { type: "embedflow/kl-distiller-retriever", backbone, head: { kind: "residual-adapter", dim: cache.dim, rank } }, head),
+        catch: fail("cannot write the retriever")
+      })
+      return { model: { path: dir }, report: { queries: inputs.rewards.length, history, kendallTau: agreement } }
+    })
+})
+
+/** Retrieves with a trained retriever folder, or with the base encoder when none is given. */
+const retrieveWith = (
+  model: { readonly path: string } | undefined,
+  params: { readonly encoder?: string | undefined; readonly pooling: "cls" | "mean"; readonly maxLength: number; readonly embedBatchSize: number },
+  queries: ReadonlyArray<LabeledExample>,
+  pool: ReadonlyArray<LabeledExample>,
+  k: number,
+  excludeSelf: boolean
+) =>
+  Effect.gen(function* () {
+    const ctx = yield* StageContext
+    let backbone: RewardModelFolder.Backbone
+    let head: Training.Head | undefined
+    if (model) {
+      const loaded = yield* Effect.tryPromise({ try: () => RetrieverFolder.read(model.path), catch: fail("cannot load the retriever") })
+      backbone = loaded.config.backbone
+      head = loaded.head
+    } else {
+      if (params.encoder === undefined) {
+        return yield* new StageError({ message: "no retriever: connect input 'model' (a kl-distiller/distill output) or set param 'encoder' for the base encoder" })
+      }
+      backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
+    }
+    const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+    const demoTexts = pool.map((d) => KlDistiller.demonstrationText({ text: d.text, output: d.label }))
+    const queryTexts = queries.map(KlDistiller.queryText)
+    const cache = yield* EmbeddingCache.build(encoder, [...queryTexts, ...demoTexts], {
+      batchSize: params.embedBatchSize,
+      onProgress: (done, total) => ctx.progress(done, total, "texts embedded")
+    })
+    const q = KlDistiller.encode(head, cache, queryTexts)
+    const d = KlDistiller.encode(head, cache, demoTexts)
+    const hits = KlDistiller.topK(q, d, head ? head.outDim : cache.dim, k, excludeSelf ? (qi, di) => queries[qi]!.id === pool[di]!.id : undefined)
+    return queries.flatMap((query, qi) =>
+      hits[qi]!.map((h, r) => ({ queryId: query.id, docId: pool[h.index]!.id, score: h.score, rank: r + 1, text: pool[h.index]!.text }))
+    )
+  })
+
+export const retrieve = Stage.make({
+  name: "kl-distiller/retrieve",
+  version: "1",
+  description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
+  params: Schema.Struct({
+    /** Base encoder folder, used when no retriever model is connected. */
+    encoder: Schema.optionalKey(Schema.String),
+    pooling: withDefault(Pooling, "mean"),
+    maxLength: withDefault(PositiveInt, 128),
+    k: withDefault(PositiveInt, 16),
+    /** Never return a query as its own candidate (when queries are drawn from the pool). */
+    excludeSelf: withDefault(Schema.Boolean, true),
+    embedBatchSize: withDefault(PositiveInt, 64)
+  }),
+  inputs: { queries: LabeledExamples, pool: LabeledExamples, model: Ports.Model },
+  optionalInputs: ["model"],
+  outputs: { candidates: Candidates },
+  run: (params, inputs) =>
+    Effect.map(retrieveWith(inputs.model, params, inputs.queries, inputs.pool, params.k, params.excludeSelf), (candidates) => ({ candidates }))
+})
+
+/** The demonstrations of each query from retriever output, best first. */
+const demosFrom = (
+  candidates: ReadonlyArray<{ readonly queryId: string; readonly docId: string; readonly rank: number }>,
+  queries: ReadonlyArray<LabeledExample>,
+  pool: ReadonlyMap<string, LabeledExample>,
+  k: number,
+  method: string
+): Array<Array<LabeledExample>> => {
+  const byQuery = new Map<string, Array<{ docId: string; rank: number }>>()
+  for (const c of candidates) {
+    let list = byQuery.get(c.queryId)
+    if (!list) byQuery.set(c.queryId, (list = []))
+    list.push(c)
+  }
+  return queries.map((q) => {
+    const ranked = (byQuery.get(q.id) ?? []).filter((c) => c.docId !== q.id).sort((a, b) => a.rank - b.rank)
+    const demos = ranked.slice(0, k).map((c) => {
+      const d = pool.get(c.docId)
+      if (!d) throw new Error(`${method}: candidate '${c.docId}' of query '${q.id}' is not in the pool; retrieve from the same pool`)
+      return d
+    })
+    if (demos.length < k) throw new Error(`${method}: query '${q.id}' has ${demos.length} candidates, k = ${k} needed`)
+    return demos
+  })
+}
+
+export const iclEval = Stage.make({
+  name: "kl-distiller/icl-eval",
+  version: "1",
+  description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
+  params: Schema.Struct({
+    /** Causal LM folder (relative to the graph file). */
+    model: Schema.String,
+    k: withDefault(PositiveInt, 4),
+    template: withDefault(TemplateParam, {}),
+    /** Label verbalizers; default: the distinct labels of pool and test, sorted. */
+    labels: Schema.optionalKey(Schema.Array(Schema.String)),
+    normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
+    batchSize: withDefault(PositiveInt, 32)
+  }),
+  inputs: { pool: LabeledExamples, test: LabeledExamples, bm25: Candidates, base: Candidates, trained: Candidates },
+  optionalInputs: ["bm25", "base", "trained"],
+  outputs: { report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const template = yield* Effect.try({ try: () => PromptTemplate.validate(params.template), catch: fail("bad template") })
+      const labels = params.labels ?? [...new Set([...inputs.pool, ...inputs.test].map((e) => e.label))].sort()
+      const pool = new Map(inputs.pool.map((e) => [e.id, e]))
+      const random = Training.makeRandom(ctx.seed)
+      const methods: Array<{ name: string; demos: Array<Array<LabeledExample>> }> = [
+        { name: "zero-shot", demos: inputs.test.map(() => []) },
+        { name: "random", demos: inputs.test.map((q) => Training.shuffled(inputs.pool.filter((d) => d.id !== q.id), random).slice(0, params.k)) }
+      ]
+      for (const [name, candidates] of [["BM25", inputs.bm25], ["base encoder", inputs.base], ["LLM-R retriever", inputs.trained]] as const) {
+        if (!candidates) continue
+        const demos = yield* Effect.try({ try: () => demosFrom(candidates, inputs.test, pool, params.k, name), catch: fail("bad retriever output") })
+        methods.push({ name, demos })
+      }
+      const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
+      const rows: Array<Record<string, string | number>> = []
+      const predictions: Record<string, unknown> = {}
+      for (const [i, m] of methods.entries()) {
+        const result = yield* iclAccuracy(lm, inputs.test, m.demos, {
+          template,
+          labels,
+          normalize: params.normalize,
+          batchSize: params.batchSize,
+          onProgress: (done, total) => ctx.progress(i * total + done, methods.length * total, "label scores")
+        }).pipe(Effect.mapError(fail(`ICL evaluation (${m.name})`)))
+        yield* ctx.metric(`accuracy/${m.name}`, result.accuracy)
+        rows.push({ method: m.name, k: m.name === "zero-shot" ? 0 : params.k, accuracy: result.accuracy, correct: result.correct, total: result.total })
+        predictions[m.name] = result.predictions
+      }
+      const table: Report.ResultTable = {
+        title: `ICL accuracy (${inputs.test.length} test queries, ${inputs.pool.length} pool examples, ${labels.length} labels)`,
+        columns: ["method", "k", "accuracy", "correct", "total"],
+        rows,
+        notes: [`LLM: ${params.model}; labels chosen by ${params.normalize} log-likelihood of each verbalizer`]
+      }
+      const markdown = Report.toMarkdown(table, { percent: ["accuracy"] })
+      yield* ctx.log(`\n${markdown}`)
+      return { report: { table, markdown, labels, predictions } }
+    })
+})
