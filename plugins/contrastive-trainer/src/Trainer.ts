@@ -1,0 +1,135 @@
+import { Effect } from "effect"
+import { type Floats, type Head, type HeadSpec, makeHead } from "./Head.js"
+import { permutation } from "./internal/rng.js"
+import { maskedInfoNce } from "./Objective.js"
+import { adamW, warmupLinear } from "./Optimizer.js"
+
+/** One batch as the head sees it: frozen embeddings of its anchors then its candidates. */
+export interface TrainingBatch {
+  readonly rows: number
+  readonly cols: number
+  /** [(rows + cols) x dim]: anchors, then positives, then hard negatives. */
+  readonly x: Floats
+  /** [rows x cols], 1 = left out of the anchor's softmax; undefined = no masking. */
+  readonly mask: Uint8Array | undefined
+}
+
+export interface TrainOptions {
+  readonly head: { readonly kind: "linear" } | { readonly kind: "adapter"; readonly rank: number }
+  readonly temperature: number
+  readonly lr: number
+  readonly weightDecay: number
+  /** Fraction of all steps spent warming the learning rate up from 0. */
+  readonly warmupRatio: number
+  readonly epochs: number
+  readonly seed: number
+  /** Stop after this many epochs without a better dev score (only with `evaluate`). */
+  readonly patience: number
+  /** Dev score of a head (higher is better), e.g. STS-B dev Spearman; also run before training. */
+  readonly evaluate?: ((head: Head) => Effect.Effect<number, unknown>) | undefined
+  readonly onStep?: ((step: number, total: number, loss: number) => Effect.Effect<void>) | undefined
+  readonly onEpoch?: ((record: EpochRecord) => Effect.Effect<void>) | undefined
+}
+
+export interface EpochRecord {
+  /** 0 is the untrained (identity) head. */
+  readonly epoch: number
+  readonly trainLoss: number
+  readonly dev?: number | undefined
+  readonly lr: number
+}
+
+export interface TrainResult {
+  /** The head of the best dev epoch (the last epoch without `evaluate`). */
+  readonly head: Head
+  readonly history: ReadonlyArray<EpochRecord>
+  readonly bestEpoch: number
+  readonly stoppedEarly: boolean
+}
+
+/** One batch's loss and (when `update`) its gradient accumulated into the head's parameters. */
+export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, temperature: number, update: boolean): number => {
+  const y = head.forward(batch.x, batch.rows + batch.cols)
+  const split = batch.rows * dim
+  const r = maskedInfoNce(y.subarray(0, split), y.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
+  if (update) {
+    const dy = new (y.constructor as Float32ArrayConstructor)(y.length)
+    dy.set(r.dAnchors, 0)
+    dy.set(r.dCandidates, split)
+    head.backward(dy)
+  }
+  return r.loss
+}
+
+/** Mean loss over the batches, weighted by anchors: the training objective. */
+export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim: number, temperature: number): number => {
+  let sum = 0
+  let n = 0
+  for (const b of batches) {
+    sum += batchLoss(head, b, dim, temperature, false) * b.rows
+    n += b.rows
+  }
+  return n === 0 ? Number.NaN : sum / n
+}
+
+/**
+ * Trains a head with masked InfoNCE, AdamW and a warmup-then-linear-decay schedule; batch order is
+ * reshuffled each epoch from the seed. With `evaluate`, keeps the best dev epoch's weights (the
+ * identity head counts as epoch 0) and stops early after `patience` epochs without improvement.
+ */
+export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, options: TrainOptions): Effect.Effect<TrainResult, unknown> =>
+  Effect.gen(function* () {
+    if (batches.length === 0) return yield* Effect.die(new Error("train: no batches"))
+    const spec: HeadSpec = options.head.kind === "linear" ? { kind: "linear", dim } : { kind: "adapter", dim, rank: options.head.rank }
+    const head = makeHead(spec, options.seed)
+    const total = options.epochs * batches.length
+    const schedule = warmupLinear(options.lr, Math.max(1, Math.round(options.warmupRatio * total)), total)
+    const optimizer = adamW(head.parameters, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: options.weightDecay })
+    const snapshot = () => head.parameters.map((p) => p.value.slice())
+    const history: Array<EpochRecord> = []
+    let best = snapshot()
+    let bestEpoch = 0
+    let bestDev = -Infinity
+    let stale = 0
+    let stoppedEarly = false
+
+    const initialDev = options.evaluate ? yield* options.evaluate(head) : undefined
+    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature), dev: initialDev, lr: 0 }
+    history.push(initial)
+    if (initialDev !== undefined) bestDev = initialDev
+    if (options.onEpoch) yield* options.onEpoch(initial)
+
+    let step = 0
+    for (let epoch = 1; epoch <= options.epochs; epoch++) {
+      const order = permutation(batches.length, (options.seed + epoch * 0x9e3779b1) >>> 0)
+      let sum = 0
+      let n = 0
+      let lr = 0
+      for (const k of order) {
+        const b = batches[k]!
+        const loss = batchLoss(head, b, dim, options.temperature, true)
+        if (!Number.isFinite(loss)) return yield* Effect.die(new Error(`loss is ${loss} at epoch ${epoch}, step ${step}; lower the learning rate or raise the temperature`))
+        lr = schedule(step)
+        optimizer.step(lr)
+        step++
+        sum += loss * b.rows
+        n += b.rows
+        if (options.onStep) yield* options.onStep(step, total, loss)
+      }
+      const dev = options.evaluate ? yield* options.evaluate(head) : undefined
+      const record: EpochRecord = { epoch, trainLoss: sum / n, dev, lr }
+      history.push(record)
+      if (options.onEpoch) yield* options.onEpoch(record)
+      if (dev === undefined || dev > bestDev) {
+        if (dev !== undefined) bestDev = dev
+        best = snapshot()
+        bestEpoch = epoch
+        stale = 0
+      } else if (++stale >= options.patience) {
+        stoppedEarly = epoch < options.epochs
+        break
+      }
+    }
+    head.parameters.forEach((p, k) => p.value.set(best[k]!))
+    return { head, history, bestEpoch, stoppedEarly }
+  })
