@@ -1,0 +1,20 @@
+/** Global-norm gradient clipping (as torch.nn.utils.clip_grad_norm_). */
+import { type Parameter } from "./Head.js"
+
+/** The L2 norm of all gradients together. */
+export const globalGradNorm = (params: ReadonlyArray<Parameter>): number => {
+  let s = 0
+  for (const p of params) for (let i = 0; i < p.grad.length; i++) s += p.grad[i] * p.grad[i]
+  return Math.sqrt(s)
+}
+
+/** Scales every gradient by maxNorm/‖g‖ when ‖g‖ > maxNorm; returns ‖g‖ before clipping. */
+export const clipGradNorm = (params: ReadonlyArray<Parameter>, maxNorm: number): number => {
+  if (!(maxNorm > 0)) throw new RangeError(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`)
+  const norm = globalGradNorm(params)
+  if (norm > maxNorm) {
+    const f = maxNorm / (norm + 1e-6)
+    for (const p of params) for (let i = 0; i < p.grad.length; i++) p.grad[i] *= f
+  }
+  return norm
+}

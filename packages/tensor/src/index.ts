@@ -1,0 +1,30 @@
+/**
+ * @embedflow/tensor: training heads on cached embeddings in pure TypeScript over Float32Array.
+ */
+export { assertShape, clone, concatRows, fromRows, gatherRows, type Matrix, matrix, row, sliceRows, toRows, transpose, zeros } from "./Matrix.js"
+export { matmul, matmulABt, matmulAtB, type MatmulOptions } from "./Matmul.js"
+export { logSoftmaxBackward, logSoftmaxRows, softmaxBackward, softmaxRows } from "./Softmax.js"
+export { type L2Normalized, l2Normalize, l2NormalizeBackward } from "./Normalize.js"
+export { type CosineMatrix, cosineMatrix, cosineMatrixBackward } from "./Cosine.js"
+export { Rng } from "./Rng.js"
+export {
+  type Activation, type Head, type HeadGraph, type HeadJson, type HeadKind, type HeadStep, type Parameter, type TensorJson
+} from "./Head.js"
+export { Linear, type LinearInit, type LinearOptions } from "./Linear.js"
+export { LowRankResidualAdapter, type LowRankResidualAdapterOptions } from "./LowRankResidualAdapter.js"
+export { Mlp, type MlpOptions } from "./Mlp.js"
+export { headFromJSON } from "./HeadJson.js"
+export { type LossResult } from "./Loss.js"
+export { infoNce, type InfoNceOptions, type InfoNceResult, symmetricInfoNce } from "./InfoNce.js"
+export { tripletCosineLoss, type TripletOptions, type TripletResult } from "./Triplet.js"
+export { klDivergence, type KlDivergenceOptions } from "./Distillation.js"
+export { listwiseCrossEntropy, type ListwiseOptions } from "./Listwise.js"
+export {
+  type EmbeddingPairBatch, embeddingPairLoss, type EmbeddingPairOptions, type EmbeddingPairStep
+} from "./EmbeddingPairLoss.js"
+export { AdamW, type AdamWOptions } from "./AdamW.js"
+export { learningRateSchedule, type ScheduleOptions } from "./Schedule.js"
+export { clipGradNorm, globalGradNorm } from "./GradClip.js"
+export { EarlyStopping, type EarlyStoppingOptions } from "./EarlyStopping.js"
+export { assertFinite, NonFiniteError } from "./NonFinite.js"
+export { headToOnnx, type HeadToOnnxOptions } from "./OnnxExport.js"
