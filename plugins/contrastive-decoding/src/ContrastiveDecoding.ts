@@ -27,6 +27,8 @@ export type FinishReason = "stop" | "eos" | "length"
 
 export interface Generation {
   readonly text: string
+  /** The generated token ids (without EOS). */
+  readonly ids: ReadonlyArray<number>
   /** Tokens generated, including the one that completed a stop string. */
   readonly tokens: number
   readonly finish: FinishReason
@@ -78,7 +80,7 @@ const decodeBatch = (lm: CausalLMShape, jobs: ReadonlyArray<DecodeJob>, options:
       const logits = decoder.logits()
       for (let i = 0; i < n; i++) {
         if (finish[i] !== undefined) continue
-        combineLogits(logits, i * vocab, logits, (n + i) * vocab, contrast ? options.w : 0, vocab, combined)
+        combineLogits(logits, i * vocab, logits, (contrast ? n + i : i) * vocab, contrast ? options.w : 0, vocab, combined)
         const token = sample(combined, rngs[i]!)
         next[i] = token
         if (contrast) next[n + i] = token
@@ -117,7 +119,7 @@ const decodeBatch = (lm: CausalLMShape, jobs: ReadonlyArray<DecodeJob>, options:
         }
       }
     }
-    return jobs.map((_, i): Generation => ({ text: texts[i]!, tokens: ids[i]!.length + (finish[i] === "eos" ? 1 : 0), finish: finish[i] ?? "length" }))
+    return jobs.map((_, i): Generation => ({ text: texts[i]!, ids: ids[i]!, tokens: ids[i]!.length + (finish[i] === "eos" ? 1 : 0), finish: finish[i] ?? "length" }))
   })
 
 /** The seed of one generated sequence: the stage seed, the premise id and the stream name. */
