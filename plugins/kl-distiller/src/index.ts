@@ -1,4 +1,5 @@
 import { Plugin } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
 import { distill, iclEval, retrieve } from "./Stages.js"
 
 export { iclAccuracy, type IclOptions, type IclPrediction, type IclResult } from "./IclEval.js"
@@ -12,5 +13,7 @@ export const plugin = Plugin.make({
   name: "kl-distiller",
   version: "0.1.0",
   description: "LLM-R retriever: KL distillation of the reward model into a bi-encoder head (+ InfoNCE), retrieval for iterative rounds, ICL evaluation",
+  // The stages load their models through the hub: once per run, released when the run ends.
+  layer: ModelHub.layer,
   stages: [distill, retrieve, iclEval]
 })

@@ -1,4 +1,5 @@
 import { Plugin } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
 import { loadTask, score } from "./Stages.js"
 
 export { type LabeledExample, type ScoreOptions, scoreCandidates } from "./LlmScorer.js"
@@ -19,5 +20,7 @@ export const plugin = Plugin.make({
   name: "llm-scorer",
   version: "0.1.0",
   description: "LLM-R feedback: ICL task slices, and an LLM's log-likelihood of the gold output given each candidate demonstration",
+  // The stages load their models through the hub: once per run, released when the run ends.
+  layer: ModelHub.layer,
   stages: [loadTask, score]
 })
