@@ -20,5 +20,5 @@ export {
   promptEolTemplate
 } from "./Encoder.js"
 export { ModelError } from "./ModelError.js"
-export { ModelHub, type ModelHubShape } from "./ModelHub.js"
+export { layerModelHub, makeModelHub, ModelHub, type ModelHubOptions, type ModelHubShape } from "./ModelHub.js"
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"

@@ -85,7 +85,8 @@ export const truncate = (
   for (let excess = n - maxLength; excess > 0; excess--) {
     let best = -1
     let bestCount = 0
-    for (const [seg, c] of counts) if (c > bestCount) [best, bestCount] = [seg, c]
+    // Ties go to the later segment, as Hugging Face's longest_first does.
+    for (const [seg, c] of counts) if (c > 0 && c >= bestCount) [best, bestCount] = [seg, c]
     if (bestCount === 0) break // only special tokens left
     counts.set(best, bestCount - 1)
     drop.set(best, (drop.get(best) ?? 0) + 1)
