@@ -31,6 +31,24 @@ export class Rng {
     if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1 // the all-zero state is a fixed point
   }
 
+  /** The 128-bit xoshiro state (for checkpoints). `Rng.fromState` resumes the uniform stream; a pending
+   * Box-Muller spare is not part of the state, so checkpoint between pairs of normal() calls. */
+  getState(): Uint32Array {
+    return Uint32Array.of(this.s0, this.s1, this.s2, this.s3)
+  }
+
+  static fromState(state: ArrayLike<number>): Rng {
+    if (state.length !== 4 || Array.from(state).every((v) => (v | 0) === 0)) {
+      throw new RangeError("Rng.fromState: need 4 uint32 words, not all zero")
+    }
+    const r = new Rng(0)
+    r.s0 = state[0] | 0
+    r.s1 = state[1] | 0
+    r.s2 = state[2] | 0
+    r.s3 = state[3] | 0
+    return r
+  }
+
   /** Uniform 32-bit unsigned integer. */
   nextUint32(): number {
     const s1 = this.s1
