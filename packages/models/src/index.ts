@@ -21,4 +21,12 @@ export {
 } from "./Encoder.js"
 export { ModelError } from "./ModelError.js"
 export { layerModelHub, makeModelHub, ModelHub, type ModelHubOptions, type ModelHubShape } from "./ModelHub.js"
+export {
+  layerOpenAiCausalLM,
+  makeOpenAiCausalLM,
+  OpenAiCausalLM,
+  type OpenAiCausalLMOptions,
+  type OpenAiCausalLMShape,
+  type TopLogprob
+} from "./OpenAiCausalLM.js"
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"

@@ -18,17 +18,19 @@ export const remoteAllowed = (options: LoadOptions): boolean =>
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
 
-/** The first required file missing from a folder, or undefined. */
-export const missingFile = (dir: string, options: LoadOptions): string | undefined =>
-  [...REQUIRED, onnxFileOf(options)].find((f) => !existsSync(join(dir, f)))
+/** The files a model folder must have. */
+export const modelFiles = (options: LoadOptions): Array<string> => [...REQUIRED, onnxFileOf(options)]
 
-const checkFolder = (model: string, dir: string, downloaded: boolean, options: LoadOptions) => {
-  const missing = missingFile(dir, options)
+/** A tokenizer-only folder (for the HTTP backend's local encode/decode). */
+export const TOKENIZER_FILES: ReadonlyArray<string> = ["tokenizer.json", "tokenizer_config.json"]
+
+const checkFolder = (model: string, dir: string, downloaded: boolean, required: ReadonlyArray<string>) => {
+  const missing = required.find((f) => !existsSync(join(dir, f)))
   return missing === undefined
     ? Effect.succeed<ResolvedModel>({ model, dir, downloaded })
     : Effect.fail(
         new ModelError({
-          message: `model "${model}": missing ${missing} in ${dir} (a model folder needs ${[...REQUIRED, onnxFileOf(options)].join(", ")})`,
+          message: `model "${model}": missing ${missing} in ${dir} (a model folder needs ${required.join(", ")})`,
           model,
           file: missing
         })
@@ -41,14 +43,18 @@ const candidates = (model: string, options: LoadOptions): Array<string> => {
   return [...(base ? [resolve(base, model)] : []), resolve(model)]
 }
 
-export const resolveModelFolder = (model: string, options: LoadOptions): Effect.Effect<ResolvedModel, ModelError> =>
+export const resolveModelFolder = (
+  model: string,
+  options: LoadOptions,
+  required: ReadonlyArray<string> = modelFiles(options)
+): Effect.Effect<ResolvedModel, ModelError> =>
   Effect.suspend(() => {
     const paths = candidates(model, options)
     const found = paths.find(isDir)
-    if (found !== undefined) return checkFolder(model, found, false, options)
+    if (found !== undefined) return checkFolder(model, found, false, required)
     const explicitPath = isAbsolute(model) || model.startsWith(".")
     if (!explicitPath && HUB_ID.test(model) && remoteAllowed(options)) {
-      return download(model, options).pipe(Effect.flatMap((dir) => checkFolder(model, dir, true, options)))
+      return download(model, options, required).pipe(Effect.flatMap((dir) => checkFolder(model, dir, true, required)))
     }
     return Effect.fail(
       new ModelError({
@@ -73,14 +79,13 @@ const fileUrl = (model: string, file: string, options: LoadOptions): string => {
 }
 
 /** Downloads a hub repo's model files into `<cache>/<id>/<revision>/` (kept between runs). */
-const download = (model: string, options: LoadOptions): Effect.Effect<string, ModelError> => {
+const download = (model: string, options: LoadOptions, required: ReadonlyArray<string>): Effect.Effect<string, ModelError> => {
   const dir = join(cacheRoot(options), model, options.revision ?? "main")
   const onnx = onnxFileOf(options)
   const files: Array<[string, boolean]> = [
-    ...REQUIRED.map((f): [string, boolean] => [f, true]),
+    ...required.map((f): [string, boolean] => [f, true]),
     ...OPTIONAL.map((f): [string, boolean] => [f, false]),
-    [onnx, true],
-    [`${onnx}_data`, false]
+    ...(required.includes(onnx) ? [[`${onnx}_data`, false] as [string, boolean]] : [])
   ]
   return Effect.forEach(files, ([file, required]) => fetchFile(model, file, required, join(dir, file), options), {
     concurrency: 4,
