@@ -1,4 +1,4 @@
-import type { Floats } from "./Head.js"
+export type Floats = Float32Array | Float64Array
 
 export interface InfoNceResult {
   /** Mean over anchors of -log softmax(positive) over the unmasked candidates. */
@@ -10,10 +10,12 @@ export interface InfoNceResult {
 }
 
 /**
- * Supervised SimCSE InfoNCE with hard negatives and a false-negative mask. Anchor i's logits are
- * cos(a_i, c_j) / temperature over the candidates c (column i = its positive, then other positives
- * and hard negatives); `mask[i * cols + j] = 1` leaves c_j out of anchor i's softmax. The positive
- * is never left out. Gradients flow through the L2 normalisation to the raw rows.
+ * Supervised SimCSE InfoNCE with hard negatives and a false-negative mask, fused over raw rows:
+ * anchor i's logits are cos(a_i, c_j) / temperature over the candidates c (column i = its
+ * positive, then the other positives and the hard negatives); `mask[i * cols + j] = 1` leaves c_j
+ * out of anchor i's softmax, the positive never. Gradients flow through the L2 normalisation.
+ * Sums run in float64 whatever the storage, so float64 inputs give a float64 reference.
+ * (packages/tensor's cosineMatrix + infoNce compute the same in separate float32 passes.)
  */
 export const maskedInfoNce = (
   anchors: Floats,
@@ -48,26 +50,23 @@ export const maskedInfoNce = (
   // g = d(loss)/d(logits) = (softmax - onehot(positive)) / rows over unmasked entries.
   const g = new Float64Array(rows * cols)
   const logits = new Float64Array(cols)
+  const excluded = (i: number, j: number) => j !== i && mask !== undefined && mask[i * cols + j] !== 0
   let loss = 0
   for (let i = 0; i < rows; i++) {
     let max = -Infinity
     for (let j = 0; j < cols; j++) {
-      if (j !== i && mask && mask[i * cols + j]) continue
+      if (excluded(i, j)) continue
       let s = 0
       for (let k = 0; k < dim; k++) s += a.unit[i * dim + k]! * c.unit[j * dim + k]!
       logits[j] = s / temperature
       if (logits[j]! > max) max = logits[j]!
     }
     let z = 0
-    for (let j = 0; j < cols; j++) {
-      if (j !== i && mask && mask[i * cols + j]) continue
-      z += Math.exp(logits[j]! - max)
-    }
+    for (let j = 0; j < cols; j++) if (!excluded(i, j)) z += Math.exp(logits[j]! - max)
     const logZ = max + Math.log(z)
     loss += logZ - logits[i]!
     for (let j = 0; j < cols; j++) {
-      if (j !== i && mask && mask[i * cols + j]) continue
-      g[i * cols + j] = (Math.exp(logits[j]! - logZ) - (j === i ? 1 : 0)) / rows
+      if (!excluded(i, j)) g[i * cols + j] = (Math.exp(logits[j]! - logZ) - (j === i ? 1 : 0)) / rows
     }
   }
   const dAu = new Float64Array(rows * dim)

@@ -1,21 +1,28 @@
+import { AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, matrix } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { type Floats, type Head, type HeadSpec, makeHead } from "./Head.js"
 import { permutation } from "./internal/rng.js"
 import { maskedInfoNce } from "./Objective.js"
-import { adamW, warmupLinear } from "./Optimizer.js"
 
 /** One batch as the head sees it: frozen embeddings of its anchors then its candidates. */
 export interface TrainingBatch {
   readonly rows: number
   readonly cols: number
   /** [(rows + cols) x dim]: anchors, then positives, then hard negatives. */
-  readonly x: Floats
+  readonly x: Float32Array
   /** [rows x cols], 1 = left out of the anchor's softmax; undefined = no masking. */
   readonly mask: Uint8Array | undefined
 }
 
+export type HeadOptions = { readonly kind: "linear" } | { readonly kind: "adapter"; readonly rank: number }
+
+/** A head that starts as the identity, so epoch 0 is exactly the frozen encoder. */
+export const makeHead = (options: HeadOptions, dim: number, seed: number): Head =>
+  options.kind === "linear"
+    ? Linear.make({ inputDim: dim, outputDim: dim, init: "identity" })
+    : LowRankResidualAdapter.make({ dim, rank: options.rank, seed })
+
 export interface TrainOptions {
-  readonly head: { readonly kind: "linear" } | { readonly kind: "adapter"; readonly rank: number }
+  readonly head: HeadOptions
   readonly temperature: number
   readonly lr: number
   readonly weightDecay: number
@@ -34,6 +41,7 @@ export interface TrainOptions {
 export interface EpochRecord {
   /** 0 is the untrained (identity) head. */
   readonly epoch: number
+  /** Epoch 0: the objective; later: the mean loss over the epoch's steps. */
   readonly trainLoss: number
   readonly dev?: number | undefined
   readonly lr: number
@@ -47,15 +55,17 @@ export interface TrainResult {
   readonly stoppedEarly: boolean
 }
 
-/** One batch's loss and (when `update`) its gradient accumulated into the head's parameters. */
+/** One batch's loss; with `update`, its gradient is accumulated into the head's parameters. */
 export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, temperature: number, update: boolean): number => {
-  const y = head.forward(batch.x, batch.rows + batch.cols)
+  const n = batch.rows + batch.cols
+  const x = matrix(n, dim, batch.x)
+  const y = update ? head.forward(x) : head.predict(x)
   const split = batch.rows * dim
-  const r = maskedInfoNce(y.subarray(0, split), y.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
+  const r = maskedInfoNce(y.data.subarray(0, split), y.data.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
   if (update) {
-    const dy = new (y.constructor as Float32ArrayConstructor)(y.length)
-    dy.set(r.dAnchors, 0)
-    dy.set(r.dCandidates, split)
+    const dy = matrix(n, dim)
+    dy.data.set(r.dAnchors, 0)
+    dy.data.set(r.dCandidates, split)
     head.backward(dy)
   }
   return r.loss
@@ -73,42 +83,42 @@ export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim
 }
 
 /**
- * Trains a head with masked InfoNCE, AdamW and a warmup-then-linear-decay schedule; batch order is
+ * Trains a head with masked InfoNCE, AdamW and linear warmup then linear decay; batch order is
  * reshuffled each epoch from the seed. With `evaluate`, keeps the best dev epoch's weights (the
- * identity head counts as epoch 0) and stops early after `patience` epochs without improvement.
+ * identity head counts as epoch 0) and stops after `patience` epochs without improvement.
  */
 export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, options: TrainOptions): Effect.Effect<TrainResult, unknown> =>
   Effect.gen(function* () {
     if (batches.length === 0) return yield* Effect.die(new Error("train: no batches"))
-    const spec: HeadSpec = options.head.kind === "linear" ? { kind: "linear", dim } : { kind: "adapter", dim, rank: options.head.rank }
-    const head = makeHead(spec, options.seed)
+    const head = makeHead(options.head, dim, options.seed)
+    const params = head.params()
     const total = options.epochs * batches.length
-    const schedule = warmupLinear(options.lr, Math.max(1, Math.round(options.warmupRatio * total)), total)
-    const optimizer = adamW(head.parameters, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: options.weightDecay })
-    const snapshot = () => head.parameters.map((p) => p.value.slice())
+    const schedule = learningRateSchedule({ peakLr: options.lr, totalSteps: total, warmupSteps: Math.min(total, Math.round(options.warmupRatio * total)) })
+    const optimizer = new AdamW(params, { lr: options.lr, weightDecay: options.weightDecay })
+    const stopping = new EarlyStopping({ patience: options.patience, mode: "max" })
     const history: Array<EpochRecord> = []
-    let best = snapshot()
     let bestEpoch = 0
-    let bestDev = -Infinity
-    let stale = 0
     let stoppedEarly = false
 
     const initialDev = options.evaluate ? yield* options.evaluate(head) : undefined
     const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature), dev: initialDev, lr: 0 }
     history.push(initial)
-    if (initialDev !== undefined) bestDev = initialDev
+    if (initialDev !== undefined) stopping.update(initialDev, params)
     if (options.onEpoch) yield* options.onEpoch(initial)
 
     let step = 0
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      const order = permutation(batches.length, (options.seed + epoch * 0x9e3779b1) >>> 0)
+      const order = permutation(batches.length, (options.seed + Math.imul(epoch, 0x9e3779b1)) >>> 0)
       let sum = 0
       let n = 0
       let lr = 0
       for (const k of order) {
         const b = batches[k]!
+        head.zeroGrad()
         const loss = batchLoss(head, b, dim, options.temperature, true)
-        if (!Number.isFinite(loss)) return yield* Effect.die(new Error(`loss is ${loss} at epoch ${epoch}, step ${step}; lower the learning rate or raise the temperature`))
+        if (!Number.isFinite(loss)) {
+          return yield* Effect.die(new Error(`loss is ${loss} at epoch ${epoch}, step ${step}; lower the learning rate or raise the temperature`))
+        }
         lr = schedule(step)
         optimizer.step(lr)
         step++
@@ -120,16 +130,17 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
       const record: EpochRecord = { epoch, trainLoss: sum / n, dev, lr }
       history.push(record)
       if (options.onEpoch) yield* options.onEpoch(record)
-      if (dev === undefined || dev > bestDev) {
-        if (dev !== undefined) bestDev = dev
-        best = snapshot()
+      if (dev === undefined) {
         bestEpoch = epoch
-        stale = 0
-      } else if (++stale >= options.patience) {
+        continue
+      }
+      const { improved, shouldStop } = stopping.update(dev, params)
+      if (improved) bestEpoch = epoch
+      if (shouldStop) {
         stoppedEarly = epoch < options.epochs
         break
       }
     }
-    head.parameters.forEach((p, k) => p.value.set(best[k]!))
+    if (options.evaluate) stopping.restoreBest(params)
     return { head, history, bestEpoch, stoppedEarly }
   })

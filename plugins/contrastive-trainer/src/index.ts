@@ -1,5 +1,13 @@
 export * as EmbeddingCache from "./EmbeddingCache.js"
-export { applyHead, type Floats, type Head, type HeadSpec, headWeights, loadHead, makeHead, type Parameter } from "./Head.js"
-export { type InfoNceResult, maskedInfoNce } from "./Objective.js"
-export { adamW, type AdamWOptions, warmupLinear } from "./Optimizer.js"
-export { batchLoss, type EpochRecord, objective, train, type TrainingBatch, type TrainOptions, type TrainResult } from "./Trainer.js"
+export { type Floats, type InfoNceResult, maskedInfoNce } from "./Objective.js"
+export {
+  batchLoss,
+  type EpochRecord,
+  type HeadOptions,
+  makeHead,
+  objective,
+  train,
+  type TrainingBatch,
+  type TrainOptions,
+  type TrainResult
+} from "./Trainer.js"

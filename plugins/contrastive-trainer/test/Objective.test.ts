@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { adamW, batchLoss, type Head, makeHead, maskedInfoNce, objective, train, type TrainingBatch, warmupLinear } from "../src/index.js"
+import type { Head } from "@embedflow/tensor"
+import { batchLoss, makeHead, maskedInfoNce, objective, train, type TrainingBatch } from "../src/index.js"
 
 /** Seeded uniform stream for fixtures. */
 const rng = (seed: number) => {
@@ -91,25 +92,26 @@ describe("heads", () => {
   const batch: TrainingBatch = {
     rows: 3,
     cols: 6,
-    x: randn(next, 9 * dim),
+    x: randn(next, 9 * dim, Float32Array) as Float32Array,
     mask: Uint8Array.from({ length: 18 }, (_, k) => (k === 4 || k === 13 ? 1 : 0))
   }
 
+  /** Float32 parameters: central differences with a step large enough to rise above rounding. */
   const gradCheck = (head: Head) => {
-    head.parameters.forEach((p) => p.grad.fill(0))
-    batchLoss(head, batch, dim, 0.1, true)
-    const h = 1e-6
+    head.zeroGrad()
+    batchLoss(head, batch, dim, 0.5, true)
+    const h = 1e-2
     let checked = 0
-    for (const p of head.parameters) {
+    for (const p of head.params()) {
       expect(p.grad.some((g) => g !== 0)).toBe(true)
       for (let k = 0; k < p.value.length; k++) {
         const keep = p.value[k]!
         p.value[k] = keep + h
-        const up = batchLoss(head, batch, dim, 0.1, false)
+        const up = batchLoss(head, batch, dim, 0.5, false)
         p.value[k] = keep - h
-        const down = batchLoss(head, batch, dim, 0.1, false)
+        const down = batchLoss(head, batch, dim, 0.5, false)
         p.value[k] = keep
-        expect(Math.abs(p.grad[k]! - (up - down) / (2 * h))).toBeLessThan(1e-6)
+        expect(Math.abs(p.grad[k]! - (up - down) / (2 * h))).toBeLessThan(2e-3)
         checked++
       }
     }
@@ -117,38 +119,24 @@ describe("heads", () => {
   }
 
   it("linear head: gradients flow from the masked loss to every weight (finite differences)", () => {
-    const head = makeHead({ kind: "linear", dim }, 0, { float64: true })
+    const head = makeHead({ kind: "linear" }, dim, 0)
     // Move off the identity so the check covers a general point.
-    head.parameters.forEach((p) => p.value.set(randn(next, p.value.length).map((x, k) => p.value[k]! + 0.3 * x)))
+    for (const p of head.params()) for (let k = 0; k < p.value.length; k++) p.value[k] = p.value[k]! + 0.3 * randn(next, 1)[0]!
     expect(gradCheck(head)).toBe(dim * dim + dim)
   })
 
   it("adapter head: gradients flow through both low-rank factors (finite differences)", () => {
-    const head = makeHead({ kind: "adapter", dim, rank: 2 }, 3, { float64: true })
-    head.parameters[1]!.value.set(randn(next, dim * 2).map((x) => 0.5 * x))
+    const head = makeHead({ kind: "adapter", rank: 2 }, dim, 3)
+    const up = head.params().find((p) => p.name === "up")!
+    up.value.set(randn(next, up.value.length).map((x) => 0.5 * x))
     expect(gradCheck(head)).toBe(2 * dim * 2)
   })
 
   it("starts as the identity", () => {
-    const x = randn(next, 2 * dim, Float32Array)
-    for (const spec of [{ kind: "linear", dim } as const, { kind: "adapter", dim, rank: 3 } as const]) {
-      expect(Array.from(makeHead(spec, 1).forward(x, 2))).toEqual(Array.from(x))
+    const x = randn(next, 2 * dim, Float32Array) as Float32Array
+    for (const options of [{ kind: "linear" } as const, { kind: "adapter", rank: 3 } as const]) {
+      expect(Array.from(makeHead(options, dim, 1).predict({ rows: 2, cols: dim, data: x }).data)).toEqual(Array.from(x))
     }
-  })
-})
-
-describe("optimizer", () => {
-  it("warms up linearly then decays linearly to 0", () => {
-    const lr = warmupLinear(1, 4, 12)
-    expect([0, 1, 3, 4, 8, 12].map(lr)).toEqual([0.25, 0.5, 1, 1, 0.5, 0])
-  })
-
-  it("AdamW's first step moves each weight by lr against its gradient sign, plus decoupled decay", () => {
-    const p = { name: "w", value: Float64Array.of(1, -2), grad: Float64Array.of(0.5, -3), decay: true }
-    adamW([p], { beta1: 0.9, beta2: 0.999, eps: 0, weightDecay: 0.1 }).step(0.01)
-    expect(p.value[0]).toBeCloseTo(1 - 0.01 * 0.1 * 1 - 0.01, 12)
-    expect(p.value[1]).toBeCloseTo(-2 + 0.01 * 0.1 * 2 + 0.01, 12)
-    expect(Array.from(p.grad)).toEqual([0, 0])
   })
 })
 

@@ -25,5 +25,3 @@ export const permutation = (n: number, seed: number): Int32Array => {
   return p
 }
 
-/** Standard normal draw (Box-Muller). */
-export const normal = (next: () => number): number => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next())
