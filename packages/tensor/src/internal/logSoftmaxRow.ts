@@ -9,10 +9,17 @@ export const logSoftmaxRow = (
 ): number => {
   const inv = 1 / temperature
   let max = -Infinity
+  let nan = false
   for (let j = 0; j < n; j++) {
     if (mask !== undefined && mask[maskOffset + j] !== 0) continue
     const v = x[offset + j] * inv
     if (v > max) max = v
+    else if (v !== v) nan = true
+  }
+  if (nan) {
+    // Propagate NaN so the loss is NaN and the training loop's finiteness check names the step.
+    for (let j = 0; j < n; j++) out[outOffset + j] = mask !== undefined && mask[maskOffset + j] !== 0 ? -Infinity : Number.NaN
+    return Number.NaN
   }
   if (max === -Infinity) {
     throw new RangeError(`softmax: row ${rowIndex} has every entry masked (or -Infinity); at least one must remain`)
