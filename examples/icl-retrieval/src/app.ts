@@ -38,6 +38,7 @@ const question = positionals.join(" ").trim()
 if (question === "") die('usage: app.ts [--run DIR] [--method llm-r|bm25|base] [--k 4] "your question"')
 const k = Number(values.k)
 if (!Number.isInteger(k) || k < 0) die(`--k must be a whole number >= 0, got ${values.k}`)
+if (!["llm-r", "bm25", "base"].includes(values.method!)) die(`--method must be llm-r, bm25 or base, got ${values.method}`)
 
 /** The run folder: --run, or the newest run of the graph in the store. */
 const runDir = (() => {

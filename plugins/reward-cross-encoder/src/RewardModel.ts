@@ -1,6 +1,8 @@
 import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
+import type { EncoderShape, ModelError } from "@embedflow/models"
+import { Effect } from "effect"
 import type { EmbeddingCache } from "./EmbeddingCache.js"
-import { gather } from "./EmbeddingCache.js"
+import { build, gather } from "./EmbeddingCache.js"
 import type { ScoringHead, TrainingTools } from "./internal/training.js"
 
 /**
@@ -116,3 +118,14 @@ export const train = (
 /** Reward of each (query, candidate) pair: the head's score of the cached pair embedding. */
 export const score = (head: ScoringHead, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
   Float32Array.from(head.forward(gather(cache, pairs), pairs.length))
+
+/** Rewards of arbitrary (query, demonstration) pairs: embeds the pair texts with the backbone, then scores. */
+export const scorePairs = (
+  encoder: EncoderShape,
+  head: ScoringHead,
+  pairs: ReadonlyArray<{ readonly query: string; readonly candidate: { readonly text: string; readonly output: string } }>,
+  batchSize = 64
+): Effect.Effect<Float32Array, ModelError> => {
+  const texts = pairs.map((p) => pairText(p.query, p.candidate))
+  return Effect.map(build(encoder, texts, { batchSize }), (cache) => score(head, cache, texts))
+}
