@@ -19,6 +19,14 @@ export {
   type Pooling,
   promptEolTemplate
 } from "./Encoder.js"
+export {
+  layerEmbeddingModel,
+  layerLanguageModel,
+  type LanguageModelOptions,
+  makeEmbeddingModel,
+  makeLanguageModel,
+  promptText
+} from "./EffectAi.js"
 export { ModelError } from "./ModelError.js"
 export { layerModelHub, makeModelHub, ModelHub, type ModelHubOptions, type ModelHubShape } from "./ModelHub.js"
 export {

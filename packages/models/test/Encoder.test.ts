@@ -141,6 +141,22 @@ describe("Encoder on tiny-bert", () => {
     }
   })
 
+  it('device "cuda" falls back to CPU with one clear warning when the CUDA provider is unavailable', async () => {
+    const { value, warnings } = await runLogged(
+      Effect.gen(function* () {
+        const gpu = yield* makeEncoder(encoderConfig({ model: tiny("tiny-bert"), device: "cuda" }))
+        const cpu = yield* makeEncoder(encoderConfig({ model: tiny("tiny-bert") }))
+        return [yield* gpu.embed(texts), yield* cpu.embed(texts)] as const
+      })
+    )
+    // This onnxruntime-node build ships no CUDA provider; with one installed the warning is absent.
+    if (warnings.length > 0) {
+      expect(warnings.length).toBe(1)
+      expect(warnings[0]).toContain("falling back to CPU")
+    }
+    expect(maxAbsDiff(value[0], value[1])).toBeLessThan(1e-4)
+  })
+
   it("reports an unknown model name offline, pointing at EMBEDFLOW_ALLOW_REMOTE", async () => {
     const exit = await Effect.runPromiseExit(Effect.scoped(makeEncoder(encoderConfig({ model: "no-such-org/no-such-model" }), { allowRemote: false })))
     expect(Exit.isFailure(exit)).toBe(true)
