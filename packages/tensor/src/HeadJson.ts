@@ -1,8 +1,23 @@
-/** Loading any head from its JSON form (the inverse of `head.toJSON()`). */
+/** Loading any head from its JSON form (the inverse of `head.toJSON()`), and its Schema for ports. */
+import { Schema } from "effect"
 import { type Head, type HeadJson } from "./Head.js"
 import { Linear } from "./Linear.js"
 import { LowRankResidualAdapter } from "./LowRankResidualAdapter.js"
 import { Mlp } from "./Mlp.js"
+
+/**
+ * The shape of `HeadJson` as an Effect Schema, e.g. for a stage port
+ * (`PortType.json("Head", HeadJsonSchema)`). Structure only: `headFromJSON` checks dims, names and shapes.
+ */
+export const HeadJsonSchema = Schema.Struct({
+  format: Schema.Literal("embedflow.head/v1"),
+  kind: Schema.Literals(["linear", "low-rank-residual", "mlp"]),
+  config: Schema.Record(Schema.String, Schema.Union([Schema.Number, Schema.String, Schema.Boolean])),
+  weights: Schema.Record(
+    Schema.String,
+    Schema.Struct({ shape: Schema.Array(Schema.Number), dtype: Schema.Literal("float32"), base64: Schema.String })
+  )
+})
 
 /** Rebuilds a head from `toJSON()` output (or its `JSON.parse`d text), checking format, kind, names and shapes. */
 export const headFromJSON = (json: unknown): Head => {

@@ -13,7 +13,7 @@ export {
 export { Linear, type LinearInit, type LinearOptions } from "./Linear.js"
 export { LowRankResidualAdapter, type LowRankResidualAdapterOptions } from "./LowRankResidualAdapter.js"
 export { Mlp, type MlpOptions } from "./Mlp.js"
-export { headFromJSON } from "./HeadJson.js"
+export { headFromJSON, HeadJsonSchema } from "./HeadJson.js"
 export { type LossResult } from "./Loss.js"
 export { infoNce, type InfoNceOptions, type InfoNceResult, symmetricInfoNce } from "./InfoNce.js"
 export { tripletCosineLoss, type TripletOptions, type TripletResult } from "./Triplet.js"

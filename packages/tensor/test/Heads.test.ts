@@ -1,5 +1,6 @@
+import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { type Head, headFromJSON, Linear, LowRankResidualAdapter, matrix, Mlp, Rng } from "../src/index.js"
+import { type Head, headFromJSON, HeadJsonSchema, Linear, LowRankResidualAdapter, matrix, Mlp, Rng } from "../src/index.js"
 import { expectGradClose, linear64, lowRank64, type M64, m64, mlp64, numericGrad, testData } from "./reference.js"
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -91,6 +92,12 @@ describe("heads", () => {
       const x = matrix(3, head.inputDim, testData(3 * head.inputDim, 11))
       expect(Array.from(back.predict(x).data)).toEqual(Array.from(head.predict(x).data))
     }
+  })
+
+  it("HeadJsonSchema accepts toJSON output and rejects a wrong kind", () => {
+    const json = JSON.parse(JSON.stringify(Mlp.make({ inputDim: 3, hiddenDim: 4, outputDim: 2 }).toJSON()))
+    expect(Schema.decodeUnknownExit(HeadJsonSchema)(json)._tag).toBe("Success")
+    expect(Schema.decodeUnknownExit(HeadJsonSchema)({ ...json, kind: "conv" })._tag).toBe("Failure")
   })
 
   it("fromJSON names what is wrong", () => {
