@@ -22,6 +22,7 @@ export { listwiseCrossEntropy, type ListwiseOptions } from "./Listwise.js"
 export {
   type EmbeddingPairBatch, embeddingPairLoss, type EmbeddingPairOptions, type EmbeddingPairStep
 } from "./EmbeddingPairLoss.js"
+export { EmbeddingPairTrainer, type EmbeddingPairTrainerOptions, type TrainStepResult } from "./EmbeddingPairTrainer.js"
 export { AdamW, type AdamWOptions } from "./AdamW.js"
 export { learningRateSchedule, type ScheduleOptions } from "./Schedule.js"
 export { clipGradNorm, globalGradNorm } from "./GradClip.js"
