@@ -68,7 +68,7 @@ const program = Effect.gen(function* () {
     const encoder = yield* makeEncoder(encoderConfig(RewardModelFolder.encoderConfig(backbone)))
     const demoTexts = pool.map((d) => KlDistiller.demonstrationText({ text: d.text, output: d.label }))
     const cache = yield* EmbeddingCache.build(encoder, [question, ...demoTexts], { batchSize: 64 })
-    const dim = trained ? trained.head.outDim : cache.dim
+    const dim = trained ? trained.head.outputDim : cache.dim
     const hits = KlDistiller.topK(KlDistiller.encode(trained?.head, cache, [question]), KlDistiller.encode(trained?.head, cache, demoTexts), dim, k)
     demos = hits[0]!.map((h) => pool[h.index]!)
   }

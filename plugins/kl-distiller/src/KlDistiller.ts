@@ -1,5 +1,6 @@
 import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
-import { EmbeddingCache, Training } from "@embedflow/reward-cross-encoder"
+import { EmbeddingCache, type Training } from "@embedflow/reward-cross-encoder"
+import { type Head, matrix } from "@embedflow/tensor"
 import { kendallTau } from "./KendallTau.js"
 import { objective, type ObjectiveOptions } from "./Objective.js"
 
@@ -35,7 +36,7 @@ export const textsOf = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
  * Candidate scores in `data` are the teacher's (reward model scores, or LLM log-likelihoods).
  */
 export const distill = (
-  head: Training.Head,
+  head: Head,
   cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>,
   options: DistillOptions,
@@ -69,8 +70,8 @@ export const distill = (
         offsets.push(candidateTexts.length)
       }
       const texts = [...batch.map(queryText), ...candidateTexts]
-      const projected = head.forward(EmbeddingCache.gather(cache, texts), texts.length)
-      const dim = head.outDim
+      const projected = head.forward(matrix(texts.length, cache.dim, EmbeddingCache.gather(cache, texts))).data
+      const dim = head.outputDim
       const result = objective(
         {
           dim,
@@ -83,10 +84,10 @@ export const distill = (
         },
         options
       )
-      const grad = new Float64Array(projected.length)
+      const grad = new Float32Array(projected.length)
       grad.set(result.gradQueries, 0)
       grad.set(result.gradCandidates, batch.length * dim)
-      head.backward(grad)
+      head.backward(matrix(texts.length, dim, grad))
       tools.step()
       loss += result.loss
       kl += result.kl
@@ -102,13 +103,13 @@ export const distill = (
 
 /** Unit-length retriever vectors of `texts` ([texts.length x outDim]); no head = the base encoder. */
 export const encode = (
-  head: Training.Head | undefined,
+  head: Head | undefined,
   cache: EmbeddingCache.EmbeddingCache,
   texts: ReadonlyArray<string>
 ): Float32Array => {
   const base = EmbeddingCache.gather(cache, texts)
-  const out = head ? Float32Array.from(head.forward(base, texts.length)) : base
-  const dim = head ? head.outDim : cache.dim
+  const out = head ? head.predict(matrix(texts.length, cache.dim, base)).data : base
+  const dim = head ? head.outputDim : cache.dim
   for (let r = 0; r < texts.length; r++) {
     let s = 0
     for (let k = 0; k < dim; k++) s += out[r * dim + k]! * out[r * dim + k]!
@@ -164,7 +165,7 @@ export const topK = (
  * the candidates' scores in `data` and the retriever's cosines, averaged over queries.
  */
 export const rankAgreement = (
-  head: Training.Head | undefined,
+  head: Head | undefined,
   cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>
 ): number => {

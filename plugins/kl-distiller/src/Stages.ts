@@ -6,6 +6,7 @@ import { Report } from "@embedflow/eval"
 import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
 import { ModelHub } from "@embedflow/models"
 import { EmbeddingCache, RewardModelFolder, Training } from "@embedflow/reward-cross-encoder"
+import { type Head, LowRankResidualAdapter, Rng } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { iclAccuracy } from "./IclEval.js"
 import { PositiveInt, PositiveNumber, withDefault } from "./internal/params.js"
@@ -51,7 +52,7 @@ export const distill = Stage.make({
         onProgress: (done, total) => ctx.progress(done, total, "texts embedded")
       })
       const rank = params.rank === 0 ? cache.dim : params.rank
-      const head = Training.residualAdapter(cache.dim, rank, ctx.seed)
+      const head = LowRankResidualAdapter.make({ dim: cache.dim, rank, seed: ctx.seed })
       const kit = Training.tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
       const history = KlDistiller.distill(head, cache, inputs.rewards, params, kit)
       for (const h of history) {
@@ -70,7 +71,7 @@ export const distill = Stage.make({
       yield* ctx.log(`Kendall tau with the teacher on ${agreement.on}: base encoder ${agreement.base.toFixed(3)}, distilled ${agreement.distilled.toFixed(3)}`)
       const dir = path.join(ctx.scratchDir, "model")
       yield* Effect.tryPromise({
-        try: () => RetrieverFolder.write(dir, { type: "embedflow/kl-distiller-retriever", backbone, head: { kind: "residual-adapter", dim: cache.dim, rank } }, head),
+        try: () => RetrieverFolder.write(dir, { type: "embedflow/kl-distiller-retriever", backbone, head: { kind: "low-rank-residual", dim: cache.dim, rank } }, head),
         catch: fail("cannot write the retriever")
       })
       return { model: { path: dir }, report: { queries: inputs.rewards.length, history, kendallTau: agreement } }
@@ -89,7 +90,7 @@ const retrieveWith = (
   Effect.gen(function* () {
     const ctx = yield* StageContext
     let backbone: RewardModelFolder.Backbone
-    let head: Training.Head | undefined
+    let head: Head | undefined
     if (model) {
       const loaded = yield* Effect.tryPromise({ try: () => RetrieverFolder.read(model.path), catch: fail("cannot load the retriever") })
       backbone = loaded.config.backbone
@@ -109,7 +110,7 @@ const retrieveWith = (
     })
     const q = KlDistiller.encode(head, cache, queryTexts)
     const d = KlDistiller.encode(head, cache, demoTexts)
-    const hits = KlDistiller.topK(q, d, head ? head.outDim : cache.dim, k, excludeSelf ? (qi, di) => queries[qi]!.id === pool[di]!.id : undefined)
+    const hits = KlDistiller.topK(q, d, head ? head.outputDim : cache.dim, k, excludeSelf ? (qi, di) => queries[qi]!.id === pool[di]!.id : undefined)
     return queries.flatMap((query, qi) =>
       hits[qi]!.map((h, r) => ({ queryId: query.id, docId: pool[h.index]!.id, score: h.score, rank: r + 1, text: pool[h.index]!.text }))
     )
@@ -185,10 +186,10 @@ export const iclEval = Stage.make({
       const template = yield* Effect.try({ try: () => PromptTemplate.validate(params.template), catch: fail("bad template") })
       const labels = params.labels ?? [...new Set([...inputs.pool, ...inputs.test].map((e) => e.label))].sort()
       const pool = new Map(inputs.pool.map((e) => [e.id, e]))
-      const random = Training.makeRandom(ctx.seed)
+      const rng = new Rng(ctx.seed)
       const methods: Array<{ name: string; demos: Array<Array<LabeledExample>> }> = [
         { name: "zero-shot", demos: inputs.test.map(() => []) },
-        { name: "random", demos: inputs.test.map((q) => Training.shuffled(inputs.pool.filter((d) => d.id !== q.id), random).slice(0, params.k)) }
+        { name: "random", demos: inputs.test.map((q) => Array.from(rng.sample(inputs.pool.length, Math.min(inputs.pool.length, params.k + 1)), (i) => inputs.pool[i]!).filter((d) => d.id !== q.id).slice(0, params.k)) }
       ]
       for (const [name, candidates] of [["BM25", inputs.bm25], ["base encoder", inputs.base], ["LLM-R retriever", inputs.trained]] as const) {
         if (!candidates) continue

@@ -1,5 +1,6 @@
 import type { ScoredQuery } from "@embedflow/llm-scorer"
 import { EmbeddingCache, Training } from "@embedflow/reward-cross-encoder"
+import { LowRankResidualAdapter, Rng } from "@embedflow/tensor"
 import { describe, expect, it } from "vitest"
 import { kendallTau } from "../src/KendallTau.js"
 import { demonstrationText, distill, encode, rankAgreement, topK } from "../src/KlDistiller.js"
@@ -11,12 +12,12 @@ import { demonstrationText, distill, encode, rankAgreement, topK } from "../src/
  */
 const fixture = (seed: number) => {
   const dim = 12
-  const random = Training.makeRandom(seed)
-  const M = Float64Array.from({ length: dim * dim }, (_, i) => (i % (dim + 1) === 0 ? 1 : 0) + 0.9 * Training.normal(random))
+  const rng = new Rng(seed)
+  const M = Float64Array.from({ length: dim * dim }, (_, i) => (i % (dim + 1) === 0 ? 1 : 0) + 0.9 * rng.normal())
   const texts: Array<string> = []
   const rows: Array<number> = []
   const vector = (text: string) => {
-    const v = Array.from({ length: dim }, () => Training.normal(random))
+    const v = Array.from({ length: dim }, () => rng.normal())
     texts.push(text)
     rows.push(...v)
     return v
@@ -46,7 +47,7 @@ const options = { epochs: 30, batchSize: 16, tauTeacher: 1, tauStudent: 0.1, tau
 describe("distill", () => {
   it("makes the retriever agree with the teacher on held-out queries better than the base encoder", () => {
     const { dim, train, heldOut, cache } = fixture(5)
-    const head = Training.residualAdapter(dim, dim, 1)
+    const head = LowRankResidualAdapter.make({ dim, rank: dim, seed: 1 })
     const before = rankAgreement(undefined, cache, heldOut)
     const history = distill(head, cache, train, options, Training.tools(head, 2, { lr: 0.01, weightDecay: 0 }))
     const after = rankAgreement(head, cache, heldOut)
@@ -59,7 +60,7 @@ describe("distill", () => {
   it("is reproducible from its seeds", () => {
     const run = () => {
       const { dim, train, cache } = fixture(5)
-      const head = Training.residualAdapter(dim, 4, 1)
+      const head = LowRankResidualAdapter.make({ dim, rank: 4, seed: 1 })
       return distill(head, cache, train.slice(0, 40), { ...options, epochs: 2 }, Training.tools(head, 2, { lr: 0.01, weightDecay: 0 }))
     }
     expect(run()).toEqual(run())

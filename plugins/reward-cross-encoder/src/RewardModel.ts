@@ -1,9 +1,10 @@
 import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
 import type { EncoderShape, ModelError } from "@embedflow/models"
+import { type Head, listwiseCrossEntropy, matrix } from "@embedflow/tensor"
 import { Effect } from "effect"
 import type { EmbeddingCache } from "./EmbeddingCache.js"
 import { build, gather } from "./EmbeddingCache.js"
-import type { ScoringHead, TrainingTools } from "./internal/training.js"
+import type { TrainingTools } from "./internal/training.js"
 
 /**
  * LLM-R's reward model: a cross-encoder reads "[CLS] query [SEP] demonstration" and scores how much
@@ -74,11 +75,11 @@ export interface EpochStats {
 }
 
 /**
- * Trains the scoring head with the listwise cross-entropy over each group's (1 + n) pair scores, the
+ * Trains the scoring head (one output per row) with the listwise cross-entropy over each group's (1 + n) pair scores, the
  * positive as the target (LLM-R's reward-model loss), on cached backbone embeddings.
  */
 export const train = (
-  head: ScoringHead,
+  head: Head,
   cache: EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>,
   options: TrainOptions,
@@ -93,19 +94,23 @@ export const train = (
     for (let start = 0; start < groups.length; start += options.batchSize) {
       const batch = groups.slice(start, start + options.batchSize)
       const texts = batch.flatMap((g) => g.pairs)
-      const scores = head.forward(gather(cache, texts), texts.length)
+      const scores = head.forward(matrix(texts.length, cache.dim, gather(cache, texts))).data
       const grad = new Float32Array(texts.length)
       let at = 0
       for (const g of batch) {
-        const { loss, gradLogits } = tools.listwiseCrossEntropy(scores.subarray(at, at + g.pairs.length), 0)
+        // Groups may differ in size (short candidate lists), so each is its own 1 x (1 + n) row.
+        const m = g.pairs.length
+        const target = new Float32Array(m)
+        target[0] = 1
+        const { loss, grad: dScores } = listwiseCrossEntropy(matrix(1, m, scores.slice(at, at + m)), matrix(1, m, target))
         lossSum += loss
         let best = true
-        for (let j = 1; j < g.pairs.length; j++) if (scores[at + j]! >= scores[at]!) best = false
+        for (let j = 1; j < m; j++) if (scores[at + j]! >= scores[at]!) best = false
         if (best) hits++
-        for (let j = 0; j < g.pairs.length; j++) grad[at + j] = gradLogits[j]! / batch.length
-        at += g.pairs.length
+        for (let j = 0; j < m; j++) grad[at + j] = dScores.data[j]! / batch.length
+        at += m
       }
-      head.backward(grad)
+      head.backward(matrix(texts.length, 1, grad))
       tools.step()
     }
     const stats = { epoch, loss: lossSum / Math.max(1, groups.length), accuracy: hits / Math.max(1, groups.length) }
@@ -116,13 +121,13 @@ export const train = (
 }
 
 /** Reward of each (query, candidate) pair: the head's score of the cached pair embedding. */
-export const score = (head: ScoringHead, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
-  Float32Array.from(head.forward(gather(cache, pairs), pairs.length))
+export const score = (head: Head, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
+  head.predict(matrix(pairs.length, cache.dim, gather(cache, pairs))).data
 
 /** Rewards of arbitrary (query, demonstration) pairs: embeds the pair texts with the backbone, then scores. */
 export const scorePairs = (
   encoder: EncoderShape,
-  head: ScoringHead,
+  head: Head,
   pairs: ReadonlyArray<{ readonly query: string; readonly candidate: { readonly text: string; readonly output: string } }>,
   batchSize = 64
 ): Effect.Effect<Float32Array, ModelError> => {

@@ -3,9 +3,10 @@ import * as path from "node:path"
 import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
 import { ScoredCandidates, sortCandidates } from "@embedflow/llm-scorer"
 import { ModelHub } from "@embedflow/models"
+import { Mlp } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as EmbeddingCache from "./EmbeddingCache.js"
-import { mlpScorer, tools } from "./internal/training.js"
+import { tools } from "./internal/training.js"
 import { PositiveInt, PositiveNumber, withDefault } from "./internal/params.js"
 import * as RewardModel from "./RewardModel.js"
 import * as Folder from "./RewardModelFolder.js"
@@ -41,7 +42,7 @@ export const train = Stage.make({
         batchSize: params.embedBatchSize,
         onProgress: (done, total) => ctx.progress(done, total, "pairs embedded")
       })
-      const head = mlpScorer(cache.dim, params.hidden, ctx.seed)
+      const head = Mlp.make({ inputDim: cache.dim, hiddenDim: params.hidden, outputDim: 1, activation: "gelu", seed: ctx.seed })
       const kit = tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
       const history = RewardModel.train(head, cache, inputs.scored, params, kit)
       for (const h of history) {
@@ -52,7 +53,7 @@ export const train = Stage.make({
       if (last && !Number.isFinite(last.loss)) return yield* new StageError({ message: `training diverged (loss ${last.loss}); lower lr (now ${params.lr})` })
       const dir = path.join(ctx.scratchDir, "model")
       yield* Effect.tryPromise({
-        try: () => Folder.write(dir, { type: "embedflow/reward-cross-encoder", backbone, head: { kind: "mlp-scorer", inDim: cache.dim, hidden: params.hidden } }, head),
+        try: () => Folder.write(dir, { type: "embedflow/reward-cross-encoder", backbone, head: { kind: "mlp", inputDim: cache.dim, hiddenDim: params.hidden } }, head),
         catch: fail("cannot write the reward model")
       })
       return { model: { path: dir }, report: { queries: inputs.scored.length, history } }

@@ -1,7 +1,8 @@
 import type { ScoredQuery } from "@embedflow/llm-scorer"
 import { describe, expect, it } from "vitest"
 import * as EmbeddingCache from "../src/EmbeddingCache.js"
-import { makeRandom, mlpScorer, normal, tools } from "../src/internal/training.js"
+import { Mlp, Rng } from "@embedflow/tensor"
+import { tools } from "../src/internal/training.js"
 import { pairText, score, train, trainingGroups } from "../src/RewardModel.js"
 
 const query = (id: string, scores: ReadonlyArray<number>): ScoredQuery => ({
@@ -11,10 +12,16 @@ const query = (id: string, scores: ReadonlyArray<number>): ScoredQuery => ({
   candidates: scores.map((score, j) => ({ id: `${id}-${j}`, text: `demo ${id}-${j}`, output: "y", score }))
 })
 
+const seeded = (seed: number) => {
+  const rng = new Rng(seed)
+  return () => rng.next()
+}
+
 describe("trainingGroups", () => {
   it("puts the top candidate first and samples distinct negatives from the bottom part only", () => {
     const q = query("a", [9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
-    const random = makeRandom(3)
+    const rng = new Rng(3)
+    const random = () => rng.next()
     for (let trial = 0; trial < 20; trial++) {
       const [g] = trainingGroups([q], { negatives: 3, negativeFrom: 0.5 }, random)
       expect(g!.pairs[0]).toBe(pairText(q.text, q.candidates[0]!))
@@ -28,7 +35,7 @@ describe("trainingGroups", () => {
   it("is seeded: the same seed gives the same groups", () => {
     const data = [query("a", [5, 4, 3, 2, 1, 0]), query("b", [3, 2, 1, 0])]
     const opts = { negatives: 2, negativeFrom: 0.3 }
-    expect(trainingGroups(data, opts, makeRandom(7))).toEqual(trainingGroups(data, opts, makeRandom(7)))
+    expect(trainingGroups(data, opts, seeded(7))).toEqual(trainingGroups(data, opts, seeded(7)))
   })
 })
 
@@ -36,15 +43,15 @@ describe("train", () => {
   it("learns to rank a held-out query's best candidate first (synthetic pair embeddings)", () => {
     // The LLM's score of a pair is a hidden nonlinear function of its pair embedding.
     const dim = 8
-    const random = makeRandom(11)
-    const w = Array.from({ length: dim }, () => normal(random))
+    const rng = new Rng(11)
+    const w = Array.from({ length: dim }, () => rng.normal())
     const texts: Array<string> = []
     const rows: Array<number> = []
     const make = (prefix: string, n: number): Array<ScoredQuery> =>
       Array.from({ length: n }, (_, i) => {
         const q = query(`${prefix}${i}`, Array(8).fill(0))
         const candidates = q.candidates.map((c) => {
-          const v = Array.from({ length: dim }, () => normal(random))
+          const v = Array.from({ length: dim }, () => rng.normal())
           texts.push(pairText(q.text, c))
           rows.push(...v)
           return { ...c, score: Math.tanh(v.reduce((s, x, k) => s + x * w[k]!, 0)) + 0.3 * v[0]! * v[1]! }
@@ -54,7 +61,7 @@ describe("train", () => {
     const trainSet = make("train", 200)
     const test = make("test", 50)
     const cache = EmbeddingCache.fromRows(texts, Float32Array.from(rows), dim)
-    const head = mlpScorer(dim, 16, 1)
+    const head = Mlp.make({ inputDim: dim, hiddenDim: 16, outputDim: 1, seed: 1 })
     const history = train(head, cache, trainSet, { negatives: 3, negativeFrom: 0.5, epochs: 15, batchSize: 16 }, tools(head, 2, { lr: 0.01, weightDecay: 0 }))
     expect(history[history.length - 1]!.loss).toBeLessThan(history[0]!.loss)
     let top1 = 0
