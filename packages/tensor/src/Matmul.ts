@@ -29,10 +29,15 @@ const KB = 256
 /** B-row block for the dot kernel: 64 rows x k floats are reused by every A row. */
 const JB = 64
 
-const prepareOut = (m: number, n: number, options: MatmulOptions | undefined, what: string): Matrix => {
+const overlaps = (x: Float32Array, y: Float32Array): boolean =>
+  x.buffer === y.buffer && x.byteOffset < y.byteOffset + y.byteLength && y.byteOffset < x.byteOffset + x.byteLength
+
+const prepareOut = (a: Matrix, b: Matrix, m: number, n: number, options: MatmulOptions | undefined, what: string): Matrix => {
   const out = options?.out
   if (out === undefined) return matrix(m, n)
   assertShape(out, m, n, `${what} out`)
+  // The kernels read A and B while writing C: an aliased output would read partial results.
+  if (overlaps(out.data, a.data) || overlaps(out.data, b.data)) throw new RangeError(`${what}: out must not share memory with A or B`)
   if (!options?.accumulate) out.data.fill(0)
   return out
 }
@@ -42,7 +47,7 @@ export const matmul = (a: Matrix, b: Matrix, options?: MatmulOptions): Matrix =>
   if (a.cols !== b.rows) {
     throw new RangeError(`matmul: A is ${a.rows} x ${a.cols} and B is ${b.rows} x ${b.cols}; A.cols must equal B.rows`)
   }
-  const c = prepareOut(a.rows, b.cols, options, "matmul")
+  const c = prepareOut(a, b, a.rows, b.cols, options, "matmul")
   axpyKernel(a.data, a.cols, 1, b.data, c.data, a.rows, a.cols, b.cols, options?.alpha ?? 1)
   return c
 }
@@ -52,7 +57,7 @@ export const matmulAtB = (a: Matrix, b: Matrix, options?: MatmulOptions): Matrix
   if (a.rows !== b.rows) {
     throw new RangeError(`matmulAtB: A is ${a.rows} x ${a.cols} and B is ${b.rows} x ${b.cols}; A.rows must equal B.rows`)
   }
-  const c = prepareOut(a.cols, b.cols, options, "matmulAtB")
+  const c = prepareOut(a, b, a.cols, b.cols, options, "matmulAtB")
   // Aᵀ[i, p] = A[p, i]: row stride 1, reduction stride m.
   axpyKernel(a.data, 1, a.cols, b.data, c.data, a.cols, a.rows, b.cols, options?.alpha ?? 1)
   return c
@@ -63,7 +68,7 @@ export const matmulABt = (a: Matrix, b: Matrix, options?: MatmulOptions): Matrix
   if (a.cols !== b.cols) {
     throw new RangeError(`matmulABt: A is ${a.rows} x ${a.cols} and B is ${b.rows} x ${b.cols}; A.cols must equal B.cols`)
   }
-  const c = prepareOut(a.rows, b.rows, options, "matmulABt")
+  const c = prepareOut(a, b, a.rows, b.rows, options, "matmulABt")
   dotKernel(a.data, b.data, c.data, a.rows, a.cols, b.rows, options?.alpha ?? 1)
   return c
 }

@@ -52,6 +52,8 @@ describe("matmul kernels vs naive float64", () => {
     expect(() => matmulABt(matrix(2, 3), matrix(4, 5))).toThrow(/A.cols must equal B.cols/)
     expect(() => matmulAtB(matrix(2, 3), matrix(4, 5))).toThrow(/A.rows must equal B.rows/)
     expect(() => matmul(matrix(2, 3), matrix(3, 5), { out: matrix(2, 4) })).toThrow(/expected shape 2 x 5, got 2 x 4/)
+    const sq = matrix(3, 3)
+    expect(() => matmul(sq, matrix(3, 3), { out: sq })).toThrow(/out must not share memory with A or B/)
   })
 
   it("transpose matches the reference", () => {
