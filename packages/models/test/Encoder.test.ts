@@ -207,16 +207,23 @@ describe("Encoder on tiny-gpt2 (a causal LM)", () => {
     const long = "a man is playing a guitar while ".repeat(40)
     const { value, warnings } = await runLogged(
       Effect.gen(function* () {
-        const enc = yield* makeEncoder(encoderConfig({ model: tiny("tiny-gpt2"), pooling: "prompt-eol", maxLength: 24, normalize: false }))
-        const cut = yield* enc.embed([long])
+        const short = yield* makeEncoder(encoderConfig({ model: tiny("tiny-gpt2"), pooling: "prompt-eol", maxLength: 24, normalize: false }))
+        const full = yield* makeEncoder(encoderConfig({ model: tiny("tiny-gpt2"), pooling: "prompt-eol", maxLength: 256, normalize: false }))
+        const cut = yield* short.embed([long])
+        // Candidates: the text cut to its first k tokens, embedded without truncation.
         const tokenizer = yield* Effect.promise(() => AutoTokenizer.from_pretrained(tiny("tiny-gpt2"), { local_files_only: true }))
-        // The same vector as embedding the text that survived truncation.
-        const suffix = tokenizer.encode('" means in one word:"')
-        return { cut, suffixLen: suffix.length }
+        const ids = tokenizer.encode(long)
+        const prefixes = Array.from({ length: 24 }, (_, k) => tokenizer.decode(ids.slice(0, k + 1)))
+        const candidates = yield* full.embed(prefixes)
+        const lengths = prefixes.map((p) => tokenizer.encode(promptEolTemplate.replace("{text}", p)).length)
+        return { cut, candidates, lengths }
       })
     )
     expect(warnings.length).toBe(1)
-    expect(value.cut.length).toBe(32)
-    expect(value.suffixLen).toBeGreaterThan(0)
+    const match = value.lengths.findIndex((_, k) => maxAbsDiff(value.cut, value.candidates.subarray(k * 32, k * 32 + 32)) < 1e-5)
+    expect(match).toBeGreaterThan(0)
+    // The longest text prefix whose templated prompt fits in 24 tokens.
+    expect(value.lengths[match]).toBeLessThanOrEqual(24)
+    expect(value.lengths[match + 1]).toBeGreaterThan(24)
   })
 })

@@ -6,20 +6,20 @@ import { dirname, isAbsolute, join, resolve } from "node:path"
 import { ModelError } from "../ModelError.js"
 import type { LoadOptions, ResolvedModel } from "../ModelSource.js"
 
-export const DEFAULT_ONNX_FILE = "onnx/model.onnx"
+const DEFAULT_ONNX_FILE = "onnx/model.onnx"
 const REQUIRED = ["config.json", "tokenizer.json", "tokenizer_config.json"]
 const OPTIONAL = ["special_tokens_map.json", "generation_config.json"]
 const HUB_ID = /^[\w.-]+(\/[\w.-]+)?$/
 
 export const onnxFileOf = (options: LoadOptions): string => options.onnxFile ?? DEFAULT_ONNX_FILE
 
-export const remoteAllowed = (options: LoadOptions): boolean =>
+const remoteAllowed = (options: LoadOptions): boolean =>
   options.allowRemote ?? process.env.EMBEDFLOW_ALLOW_REMOTE === "1"
 
 const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
 
 /** The files a model folder must have. */
-export const modelFiles = (options: LoadOptions): Array<string> => [...REQUIRED, onnxFileOf(options)]
+const modelFiles = (options: LoadOptions): Array<string> => [...REQUIRED, onnxFileOf(options)]
 
 /** A tokenizer-only folder (for the HTTP backend's local encode/decode). */
 export const TOKENIZER_FILES: ReadonlyArray<string> = ["tokenizer.json", "tokenizer_config.json"]

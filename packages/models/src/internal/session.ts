@@ -27,6 +27,7 @@ const create = (model: string, source: string | Uint8Array, options: LoadOptions
   const attempt = (provider: "cpu" | "cuda") =>
     Effect.tryPromise({
       try: () =>
+        // Two calls because the overloads do not accept the union.
         typeof source === "string"
           ? ort.InferenceSession.create(source, sessionOptions(options, provider))
           : ort.InferenceSession.create(source, sessionOptions(options, provider)),
@@ -147,6 +148,3 @@ export const runSession = (model: string, s: Session, feeds: Record<string, ort.
     },
     catch: (e) => new ModelError({ message: `model "${model}": onnxruntime run failed: ${e instanceof Error ? e.message : String(e)}`, model, cause: e })
   })
-
-export const int64 = (data: BigInt64Array, dims: ReadonlyArray<number>): ort.Tensor => new ort.Tensor("int64", data, dims)
-export const float32 = (data: Float32Array, dims: ReadonlyArray<number>): ort.Tensor => new ort.Tensor("float32", data, dims)
