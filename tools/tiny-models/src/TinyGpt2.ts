@@ -85,7 +85,8 @@ export const gpt2Weights = (c: Gpt2Config, seed: number): Weights => {
  * [batch_size, total_sequence_length] (past + current); past_key_values.{i}.key/.value float32
  * [batch_size, n_head, past_sequence_length, head_dim].
  * Outputs: logits float32 [batch_size, sequence_length, vocab]; present.{i}.key/.value float32
- * [batch_size, n_head, total_sequence_length, head_dim].
+ * [batch_size, n_head, total_sequence_length, head_dim]; last_hidden_state float32
+ * [batch_size, sequence_length, n_embd] (after ln_f, as GPT2Model returns it).
  */
 export const gpt2Onnx = (c: Gpt2Config, weights: Weights): Uint8Array => {
   const g = new GraphBuilder("tiny_gpt2")
@@ -133,8 +134,11 @@ export const gpt2Onnx = (c: Gpt2Config, weights: Weights): Uint8Array => {
     const ff = dense(geluTanh(g, dense(ln(h, `${p}.ln_2`), `${p}.mlp.c_fc`)), `${p}.mlp.c_proj`)
     h = g.op("Add", [h, ff])
   }
-  const logits = g.op("MatMul", [ln(h, "transformer.ln_f"), W("lm_head.weight")])
+  const hidden = ln(h, "transformer.ln_f")
+  const logits = g.op("MatMul", [hidden, W("lm_head.weight")])
   g.output(logits, { name: "logits", shape: ["batch_size", "sequence_length", c.vocabSize] })
+  // Extra output (GPT2Model's last_hidden_state) for PromptEOL-style pooling; transformers.js ignores it.
+  g.output(hidden, { name: "last_hidden_state", shape: ["batch_size", "sequence_length", E] })
   return g.toModel({ opset: 17 })
 }
 

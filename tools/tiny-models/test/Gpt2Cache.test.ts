@@ -41,10 +41,10 @@ const argmax = (x: ArrayLike<number>) => {
 }
 
 describe("tiny-gpt2 KV cache (raw onnxruntime-node)", () => {
-  it("exposes the transformers.js input/output names", () => {
+  it("exposes the transformers.js input/output names (plus last_hidden_state)", () => {
     const kv = range(0, cfg.n_layer).flatMap((l) => [`${l}.key`, `${l}.value`])
     expect(session.inputNames).toEqual(["input_ids", "attention_mask", "position_ids", ...kv.map((k) => `past_key_values.${k}`)])
-    expect([...session.outputNames].sort()).toEqual(["logits", ...kv.map((k) => `present.${k}`)].sort())
+    expect([...session.outputNames].sort()).toEqual(["last_hidden_state", "logits", ...kv.map((k) => `present.${k}`)].sort())
   })
 
   it("step-wise decoding with cache reuse equals full recompute (max abs diff < 1e-4)", async () => {

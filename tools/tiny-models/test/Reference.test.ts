@@ -11,7 +11,7 @@ import {
   tinyGpt2Config
 } from "../src/index.js"
 import { buildTemp, maxAbsDiff } from "./helpers.js"
-import { bertClassify, bertForward, erf, gpt2Forward } from "./reference.js"
+import { bertClassify, bertForward, erf, gpt2Forward, gpt2Hidden } from "./reference.js"
 
 const SEED = 42 // buildTinyModels' default
 let dir = ""
@@ -86,5 +86,49 @@ describe("float64 reference forward passes", () => {
     expect(out.logits.dims).toEqual([1, ids.length, config.vocabSize])
     const ref = gpt2Forward(config, W, ids).flatMap((r) => Array.from(r))
     expect(maxAbsDiff(out.logits.data as Float32Array, ref)).toBeLessThan(1e-4)
+    expect(out.last_hidden_state.dims).toEqual([1, ids.length, config.nEmbd])
+    const hidden = gpt2Hidden(config, W, ids).flatMap((r) => Array.from(r))
+    expect(maxAbsDiff(out.last_hidden_state.data as Float32Array, hidden)).toBeLessThan(1e-5)
+  })
+
+  it("tiny-gpt2 last_hidden_state with left padding and a KV cache equals the unpadded reference", async () => {
+    const tok = JSON.parse(readFileSync(join(dir, "tiny-gpt2", "tokenizer.json"), "utf8"))
+    const config = tinyGpt2Config(vocabSize("tiny-gpt2"), tok.model.vocab[END_OF_TEXT])
+    const W = gpt2Weights(config, SEED + 2)
+    const pad = tok.model.vocab[END_OF_TEXT]
+    const a = [65, 299, 280, 397, 12, 1000]
+    const b = [77, 512, 9]
+    const s = await open("tiny-gpt2")
+    const heads = config.nHead
+    const hd = config.nEmbd / heads
+    const empty = new ort.Tensor("float32", new Float32Array(0), [2, heads, 0, hd])
+    // prompt of all but the last token (b left-padded), then one cached step with the last tokens
+    const ids = [a.slice(0, -1), [pad, pad, pad, ...b.slice(0, -1)]]
+    const mask = [[1, 1, 1, 1, 1], [0, 0, 0, 1, 1]]
+    const pos = mask.map((row) => row.map((_, i) => Math.max(0, i - row.indexOf(1))))
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64(mask), position_ids: i64(pos) }
+    for (let l = 0; l < config.nLayer; l++) feeds[`past_key_values.${l}.key`] = feeds[`past_key_values.${l}.value`] = empty
+    const first = await s.run(feeds)
+    const step: Record<string, ort.Tensor> = {
+      input_ids: i64([[a[a.length - 1]], [b[b.length - 1]]]),
+      attention_mask: i64(mask.map((row) => [...row, 1])),
+      position_ids: i64([[a.length - 1], [b.length - 1]])
+    }
+    for (let l = 0; l < config.nLayer; l++) {
+      step[`past_key_values.${l}.key`] = first[`present.${l}.key`]
+      step[`past_key_values.${l}.value`] = first[`present.${l}.value`]
+    }
+    const last = (await s.run(step)).last_hidden_state
+    expect(last.dims).toEqual([2, 1, config.nEmbd])
+    const data = last.data as Float32Array
+    const refA = gpt2Hidden(config, W, a)
+    const refB = gpt2Hidden(config, W, b)
+    expect(maxAbsDiff(data.subarray(0, config.nEmbd), refA[a.length - 1])).toBeLessThan(1e-5)
+    expect(maxAbsDiff(data.subarray(config.nEmbd), refB[b.length - 1])).toBeLessThan(1e-5)
+    // the real tokens of the padded prompt row equal the unpadded reference too
+    const h0 = first.last_hidden_state.data as Float32Array
+    for (let i = 0; i < b.length - 1; i++) {
+      expect(maxAbsDiff(h0.subarray((5 + 3 + i) * config.nEmbd, (5 + 4 + i) * config.nEmbd), refB[i])).toBeLessThan(1e-5)
+    }
   })
 })

@@ -110,8 +110,8 @@ export const bertClassify = (hidden: Mat, C: Weights): number => {
   return dense(pooled, C, "classifier")[0][0]
 }
 
-/** GPT-2 logits for every position of one unpadded sequence (positions 0..n-1). */
-export const gpt2Forward = (c: Gpt2Config, W: Weights, ids: number[]): Mat => {
+/** GPT-2 final hidden states (after ln_f, GPT2Model's last_hidden_state) of one unpadded sequence. */
+export const gpt2Hidden = (c: Gpt2Config, W: Weights, ids: number[]): Mat => {
   let h: Mat = ids.map((id, p) => {
     const a = embed(w(W, "transformer.wte.weight"), id)
     const b = embed(w(W, "transformer.wpe.weight"), p)
@@ -126,9 +126,14 @@ export const gpt2Forward = (c: Gpt2Config, W: Weights, ids: number[]): Mat => {
     const ff = dense(dense(layerNorm(h, W, `${p}.ln_2`, c.layerNormEps), W, `${p}.mlp.c_fc`).map((r) => r.map(geluTanh)), W, `${p}.mlp.c_proj`)
     h = add(h, ff)
   }
-  const x = layerNorm(h, W, "transformer.ln_f", c.layerNormEps)
+  return layerNorm(h, W, "transformer.ln_f", c.layerNormEps)
+}
+
+/** GPT-2 logits for every position of one unpadded sequence (positions 0..n-1). */
+export const gpt2Forward = (c: Gpt2Config, W: Weights, ids: number[]): Mat => {
+  const E = c.nEmbd
   const head = w(W, "lm_head.weight")
-  return x.map((row) => {
+  return gpt2Hidden(c, W, ids).map((row) => {
     const out = new Float64Array(c.vocabSize)
     for (let o = 0; o < c.vocabSize; o++) {
       let s = 0
