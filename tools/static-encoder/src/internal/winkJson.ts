@@ -218,6 +218,8 @@ export const parseWinkJson = (bytes: Uint8Array, file: string, maxWords = Number
   let vectors: Float32Array | undefined
   let rows = 0
   let vectorsSeen = 0
+  let kept = 0
+  let truncated = false
 
   const parseWords = (): Array<string> => {
     const out: Array<string> = []
@@ -278,6 +280,11 @@ export const parseWinkJson = (bytes: Uint8Array, file: string, maxWords = Number
       if (r < rows) {
         const o = r * dim
         for (let j = 0; j < dim; j++) vectors![o + j] = scratch[j]!
+        // A cut vocabulary is complete once its rows are: skip reading (and checking) the rest.
+        if (++kept === rows && rows < words!.length) {
+          truncated = true
+          return
+        }
       }
       ws()
       if (bytes[pos] === COMMA) pos++
@@ -286,7 +293,7 @@ export const parseWinkJson = (bytes: Uint8Array, file: string, maxWords = Number
         break
       } else fail("',' or '}' in the vectors object")
     }
-    if (vectorsSeen !== words!.length) {
+    if (vectorsSeen !== words!.length && !truncated) {
       const missing = words![present.indexOf(0)]
       throw new WinkFormatError(file, pos, `a vector for each of the ${words!.length} words`, `${vectorsSeen} (none for ${JSON.stringify(missing)})`)
     }
@@ -299,7 +306,10 @@ export const parseWinkJson = (bytes: Uint8Array, file: string, maxWords = Number
       const key = string()
       expect(COLON, "':'")
       if (key === "words") words = parseWords()
-      else if (key === "vectors") parseVectors()
+      else if (key === "vectors") {
+        parseVectors()
+        if (truncated) break
+      }
       else if (["precision", "l2NormIndex", "wordIndex", "size", "dimensions"].includes(key)) header.set(key, number())
       else skipValue()
       ws()
