@@ -20,8 +20,13 @@ export interface ResolvedNode {
   readonly params: unknown
   /** Params encoded back to plain JSON: the canonical form that the cache key hashes. */
   readonly paramsJson: unknown
-  readonly inputs: Readonly<Record<string, InputEdge>>
+  /** One edge per input port; a list of edges for a fan-in (List) port. */
+  readonly inputs: Readonly<Record<string, InputEdge | ReadonlyArray<InputEdge>>>
 }
+
+/** The edges of an input, whether it is a single or a fan-in port. */
+export const edgesOf = (input: InputEdge | ReadonlyArray<InputEdge>): ReadonlyArray<InputEdge> =>
+  Array.isArray(input) ? input : [input as InputEdge]
 
 /** A graph whose stages, params, port types and acyclicity have all been checked. */
 export interface Graph {
@@ -157,9 +162,9 @@ export const validate = (
         paramsJson = Schema.encodeSync(Schema.toCodecJson(stage.params as Schema.Codec<unknown>))(params)
       }
       // Inputs
-      const inputs: Record<string, InputEdge> = {}
+      const inputs: Record<string, InputEdge | ReadonlyArray<InputEdge>> = {}
       const given = node.inputs ?? {}
-      for (const [port, ref] of Object.entries(given)) {
+      for (const [port, refOrRefs] of Object.entries(given)) {
         const expected = stage.inputs[port]
         if (!expected) {
           problems.push({
@@ -170,39 +175,51 @@ export const validate = (
           })
           continue
         }
-        const [fromId, fromPort] = ref.split(".") as [string, string]
-        const fromSpec = specById.get(fromId)
-        if (!fromSpec) {
-          problems.push({
-            kind: "dangling-input",
-            nodeId: node.id,
-            path: `inputs.${port}`,
-            message: `refers to node '${fromId}', which does not exist${suggestion(fromId, [...specById.keys()])}`
-          })
-          continue
-        }
-        const fromStage = stages.get(fromId)
-        if (!fromStage) continue // its unknown stage is already reported
-        const produced = fromStage.outputs[fromPort]
-        if (!produced) {
-          problems.push({
-            kind: "unknown-output",
-            nodeId: node.id,
-            path: `inputs.${port}`,
-            message: `node '${fromId}' (${fromStage.name}) has no output '${fromPort}'; its outputs are: ${Object.keys(fromStage.outputs).join(", ")}`
-          })
-          continue
-        }
-        if (produced.name !== expected.name) {
+        const isList = Array.isArray(refOrRefs)
+        if (isList && !expected.element) {
           problems.push({
             kind: "type-mismatch",
             nodeId: node.id,
             path: `inputs.${port}`,
-            message: `expects ${expected.name} but '${ref}' gives ${produced.name}`
+            message: `takes one ${expected.name}, but a list of ${refOrRefs.length} references is given`
           })
           continue
         }
-        inputs[port] = { node: fromId, port: fromPort }
+        const refs: ReadonlyArray<string> = isList ? refOrRefs : [refOrRefs as string]
+        const edges: Array<InputEdge> = []
+        refs.forEach((ref, i) => {
+          const at = isList ? `inputs.${port}.${i}` : `inputs.${port}`
+          const want = isList ? expected.element! : expected
+          const [fromId, fromPort] = ref.split(".") as [string, string]
+          const fromSpec = specById.get(fromId)
+          if (!fromSpec) {
+            problems.push({
+              kind: "dangling-input",
+              nodeId: node.id,
+              path: at,
+              message: `refers to node '${fromId}', which does not exist${suggestion(fromId, [...specById.keys()])}`
+            })
+            return
+          }
+          const fromStage = stages.get(fromId)
+          if (!fromStage) return // its unknown stage is already reported
+          const produced = fromStage.outputs[fromPort]
+          if (!produced) {
+            problems.push({
+              kind: "unknown-output",
+              nodeId: node.id,
+              path: at,
+              message: `node '${fromId}' (${fromStage.name}) has no output '${fromPort}'; its outputs are: ${Object.keys(fromStage.outputs).join(", ")}`
+            })
+            return
+          }
+          if (produced.name !== want.name) {
+            problems.push({ kind: "type-mismatch", nodeId: node.id, path: at, message: `expects ${want.name} but '${ref}' gives ${produced.name}` })
+            return
+          }
+          edges.push({ node: fromId, port: fromPort })
+        })
+        if (edges.length === refs.length) inputs[port] = isList ? edges : edges[0]!
       }
       for (const port of Object.keys(stage.inputs)) {
         if (!(port in given) && !stage.optionalInputs.includes(port)) {
@@ -234,9 +251,11 @@ const topologicalOrder = (nodes: ReadonlyArray<NodeSpec>, problems: Array<GraphP
   const deps = new Map<string, Set<string>>()
   for (const n of nodes) {
     const from = new Set<string>()
-    for (const ref of Object.values(n.inputs ?? {})) {
-      const id = ref.split(".")[0]!
-      if (ids.has(id)) from.add(id)
+    for (const refs of Object.values(n.inputs ?? {})) {
+      for (const ref of Array.isArray(refs) ? refs : [refs as string]) {
+        const id = ref.split(".")[0]!
+        if (ids.has(id)) from.add(id)
+      }
     }
     deps.set(n.id, from)
   }
@@ -282,8 +301,8 @@ export const render = (graph: Graph, format: "mermaid" | "dot" = "mermaid"): str
     lines.push(`digraph "${graph.spec.name}" {`, "  rankdir=LR;")
     for (const n of graph.nodes) lines.push(`  "${n.id}" [shape=box,label="${n.id}\\n${n.stage.name}"];`)
     for (const n of graph.nodes) {
-      for (const [port, e] of Object.entries(n.inputs)) {
-        lines.push(`  "${e.node}" -> "${n.id}" [label="${e.port} → ${port}"];`)
+      for (const [port, input] of Object.entries(n.inputs)) {
+        for (const e of edgesOf(input)) lines.push(`  "${e.node}" -> "${n.id}" [label="${e.port} → ${port}"];`)
       }
     }
     lines.push("}")
@@ -291,9 +310,9 @@ export const render = (graph: Graph, format: "mermaid" | "dot" = "mermaid"): str
     lines.push("flowchart LR")
     for (const n of graph.nodes) lines.push(`  ${n.id}["${n.id}<br/><small>${n.stage.name}</small>"]`)
     for (const n of graph.nodes) {
-      for (const [port, e] of Object.entries(n.inputs)) {
+      for (const [port, input] of Object.entries(n.inputs)) {
         const type = n.stage.inputs[port]!.name
-        lines.push(`  ${e.node} -- "${e.port} → ${port} (${type})" --> ${n.id}`)
+        for (const e of edgesOf(input)) lines.push(`  ${e.node} -- "${e.port} → ${port} (${type})" --> ${n.id}`)
       }
     }
   }

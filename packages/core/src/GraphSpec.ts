@@ -11,7 +11,8 @@ export const NodeSpec = Schema.Struct({
   ),
   stage: Schema.String,
   params: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
-  inputs: Schema.optionalKey(Schema.Record(Schema.String, PortRef))
+  /** A port reference, or a list of them for a fan-in (List) input. */
+  inputs: Schema.optionalKey(Schema.Record(Schema.String, Schema.Union([PortRef, Schema.Array(PortRef)])))
 })
 export type NodeSpec = typeof NodeSpec.Type
 

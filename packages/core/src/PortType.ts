@@ -12,6 +12,8 @@ export interface PortType<A> {
   readonly format: Format.ArtifactFormat<A>
   /** Checks a value produced by a stage before it is stored; returns a message when it is wrong. */
   readonly check: (value: unknown) => string | undefined
+  /** Set on list ports (`PortType.list`): the type of each connected output. */
+  readonly element?: PortType<any> | undefined
 }
 
 export type PortValue<P> = P extends PortType<infer A> ? A : never
@@ -71,4 +73,21 @@ export const directory = (name: string, description = ""): PortType<Format.Direc
   format: Format.directory,
   check: (value) =>
     value && typeof (value as Format.DirectoryRef).path === "string" ? undefined : "expected { path: string }"
+})
+
+/**
+ * A fan-in input: a graph connects it to a list of outputs of the element type
+ * (`inputs: { reports: [a.report, b.report] }`), and the stage receives their values in that order.
+ * Only valid as an input.
+ */
+export const list = <A>(element: PortType<A>): PortType<ReadonlyArray<A>> => ({
+  name: `List<${element.name}>`,
+  description: `a list of ${element.name}`,
+  format: {
+    kind: "json",
+    write: () => Promise.reject(new Error(`a List<${element.name}> port can only be an input`)),
+    read: () => Promise.reject(new Error(`a List<${element.name}> port can only be an input`))
+  },
+  check: (value) => (Array.isArray(value) ? undefined : "expected an array"),
+  element
 })

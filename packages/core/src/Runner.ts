@@ -3,7 +3,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Cause, Data, Deferred, Effect, Layer, Schema } from "effect"
 import { ArtifactStore, type Manifest } from "./ArtifactStore.js"
-import type { Graph, ResolvedNode } from "./Graph.js"
+import { edgesOf, type Graph, type ResolvedNode } from "./Graph.js"
 import { canonicalJson, deriveSeed, sha256Hex } from "./internal/canonicalJson.js"
 import type { RunEvent, RunEventListener } from "./RunEvent.js"
 import type { Ports } from "./Stage.js"
@@ -63,7 +63,10 @@ export const cacheKeys = (graph: Graph): ReadonlyMap<string, string> => {
   const keys = new Map<string, string>()
   for (const node of graph.nodes) {
     const inputs: Record<string, string> = {}
-    for (const [port, edge] of Object.entries(node.inputs)) inputs[port] = `${keys.get(edge.node)!}/${edge.port}`
+    for (const [port, input] of Object.entries(node.inputs)) {
+      const refs = edgesOf(input).map((e) => `${keys.get(e.node)!}/${e.port}`)
+      inputs[port] = Array.isArray(input) ? refs.join(",") : refs[0]!
+    }
     keys.set(
       node.id,
       sha256Hex(
@@ -124,15 +127,19 @@ export const run = (graph: Graph, options: RunOptions = {}): Effect.Effect<RunRe
         const key = keys.get(node.id)!
         const deferred = outputs.get(node.id)!
         const inputs: Record<string, unknown> = {}
-        for (const [port, edge] of Object.entries(node.inputs)) {
-          const upstream = yield* Effect.exit(Deferred.await(outputs.get(edge.node)!))
-          if (upstream._tag === "Failure") {
-            const failure: NodeFailure = { nodeId: node.id, message: `not run: input '${port}' comes from failed node '${edge.node}'`, skipped: true }
-            failures.push(failure)
-            yield* emit({ type: "node-failed", time: now(), nodeId: node.id, error: failure.message, skipped: true })
-            return yield* Deferred.fail(deferred, failure)
+        for (const [port, input] of Object.entries(node.inputs)) {
+          const values: Array<unknown> = []
+          for (const edge of edgesOf(input)) {
+            const upstream = yield* Effect.exit(Deferred.await(outputs.get(edge.node)!))
+            if (upstream._tag === "Failure") {
+              const failure: NodeFailure = { nodeId: node.id, message: `not run: input '${port}' comes from failed node '${edge.node}'`, skipped: true }
+              failures.push(failure)
+              yield* emit({ type: "node-failed", time: now(), nodeId: node.id, error: failure.message, skipped: true })
+              return yield* Deferred.fail(deferred, failure)
+            }
+            values.push(upstream.value[edge.port])
           }
-          inputs[port] = upstream.value[edge.port]
+          inputs[port] = Array.isArray(input) ? values : values[0]
         }
 
         if (!options.force && (yield* store.has(key))) {
@@ -187,7 +194,9 @@ export const run = (graph: Graph, options: RunOptions = {}): Effect.Effect<RunRe
               version: node.stage.version,
               nodeId: node.id,
               params: node.paramsJson,
-              inputs: Object.fromEntries(Object.entries(node.inputs).map(([p, e]) => [p, `${keys.get(e.node)}/${e.port}`])),
+              inputs: Object.fromEntries(
+                Object.entries(node.inputs).map(([p, input]) => [p, edgesOf(input).map((e) => `${keys.get(e.node)}/${e.port}`).join(",")])
+              ),
               ports: Object.fromEntries(Object.entries(node.stage.outputs as Ports).map(([p, t]) => [p, { type: t.name, format: t.format.kind }])),
               createdAt: now(),
               seconds

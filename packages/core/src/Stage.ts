@@ -49,6 +49,9 @@ export const make = <
   readonly outputs: Out
   readonly run: (params: PS["Type"], inputs: ValuesOf<In>) => Effect.Effect<ValuesOf<Out>, unknown, R | StageContext>
 }): Stage<PS, In, Out, R> => {
+  for (const [port, type] of Object.entries(definition.outputs)) {
+    if (type.element) throw new Error(`stage '${definition.name}': output '${port}' is a ${type.name}; list ports are inputs only`)
+  }
   if (!/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/.test(definition.name)) {
     throw new Error(`stage name '${definition.name}' must look like 'plugin/stage' (lower-case, digits, dashes)`)
   }

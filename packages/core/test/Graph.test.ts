@@ -83,6 +83,21 @@ describe("Graph.validate", () => {
     expect(graph.nodes).toHaveLength(2)
   })
 
+  it("checks every element of a fan-in input and rejects lists on single ports", () => {
+    const problems = problemsOf({
+      name: "lists",
+      nodes: [
+        { id: "n", stage: "test/range", params: { n: 2 } },
+        { id: "t", stage: "test/texts" },
+        { id: "c", stage: "test/concat", inputs: { parts: ["n.values", "t.texts", "zz.values"] } },
+        { id: "s", stage: "test/square", inputs: { values: ["n.values"] } }
+      ]
+    })
+    expect(problems.find((p) => p.path === "inputs.parts.1")?.message).toBe("expects Numbers but 't.texts' gives Texts")
+    expect(problems.find((p) => p.path === "inputs.parts.2")?.kind).toBe("dangling-input")
+    expect(problems.find((p) => p.nodeId === "s")?.message).toBe("takes one Numbers, but a list of 1 references is given")
+  })
+
   it("renders Mermaid and DOT", () => {
     const graph = Effect.runSync(
       Graph.validate({ name: "r", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/square", inputs: { values: "n.values" } }] }, registry)

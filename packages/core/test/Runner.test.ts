@@ -110,6 +110,24 @@ describe("Runner", () => {
     expect(r2.nodes.a!.cached).toBe(false)
   })
 
+  it("feeds a fan-in input the listed outputs in order", async () => {
+    const root = await tempDir()
+    const graph = {
+      name: "fan-in",
+      nodes: [
+        { id: "a", stage: "test/range", params: { n: 2 } },
+        { id: "b", stage: "test/range", params: { n: 3 } },
+        { id: "c", stage: "test/concat", inputs: { parts: ["b.values", "a.values", "b.values"] } }
+      ]
+    }
+    const result = await runGraph(graph, root)
+    expect(result.nodes.c!.outputs.values).toEqual([0, 1, 2, 0, 1, 0, 1, 2])
+    // The order of the list is part of the cache key.
+    const swapped = await runGraph({ ...graph, nodes: [...graph.nodes.slice(0, 2), { id: "c", stage: "test/concat", inputs: { parts: ["a.values", "b.values"] } }] }, root)
+    expect(swapped.nodes.c!.cached).toBe(false)
+    expect(swapped.nodes.c!.outputs.values).toEqual([0, 1, 0, 1, 2])
+  })
+
   it("reports progress events with rate and ETA", async () => {
     const root = await tempDir()
     const events: Array<RunEvent> = []

@@ -80,6 +80,16 @@ export const sleep = Stage.make({
     })
 })
 
+export const concat = Stage.make({
+  name: "test/concat",
+  version: "1",
+  description: "concatenates a list of number lists (fan-in)",
+  params: Schema.Struct({}),
+  inputs: { parts: PortType.list(Numbers) },
+  outputs: { values: Numbers },
+  run: (_params, inputs) => Effect.succeed({ values: inputs.parts.flat() })
+})
+
 export const texts = Stage.make({
   name: "test/texts",
   version: "1",
@@ -90,7 +100,7 @@ export const texts = Stage.make({
   run: () => Effect.succeed({ texts: [{ id: "a", text: "hello" }] })
 })
 
-export const plugin = Plugin.make({ name: "test", version: "1", description: "test stages", stages: [range, square, sum, sleep, texts] })
+export const plugin = Plugin.make({ name: "test", version: "1", description: "test stages", stages: [range, square, sum, sleep, concat, texts] })
 export const registry = new Plugin.Registry([plugin])
 
 export const tempDir = () => fs.mkdtemp(path.join(os.tmpdir(), "embedflow-core-"))
