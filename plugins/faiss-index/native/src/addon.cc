@@ -5,13 +5,17 @@
 
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/IndexIVFPQ.h>
+#include <faiss/clone_index.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
 #include <omp.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -73,6 +77,8 @@ class FaissIndex : public Napi::ObjectWrap<FaissIndex> {
             InstanceMethod<&FaissIndex::Reset>("reset"),
             InstanceMethod<&FaissIndex::Write>("write"),
             InstanceMethod<&FaissIndex::MergeFrom>("mergeFrom"),
+            InstanceMethod<&FaissIndex::CloneEmpty>("cloneEmpty"),
+            InstanceMethod<&FaissIndex::TrainedStateChecksum>("trainedStateChecksum"),
             StaticMethod<&FaissIndex::Read>("read"),
         });
     env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(cls)));
@@ -217,6 +223,45 @@ class FaissIndex : public Napi::ObjectWrap<FaissIndex> {
     std::string path = info[0].As<Napi::String>().Utf8Value();
     guarded(env, [&] { faiss::write_index(&ix, path.c_str()); });
     return env.Undefined();
+  }
+
+  // A trained-but-empty copy: IVF shards must share one coarse quantizer (and PQ codebooks) to merge.
+  Napi::Value CloneEmpty(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto& ix = index(env);
+    faiss::Index* copy = guarded(env, [&] {
+      std::unique_ptr<faiss::Index> c(faiss::clone_index(&ix));
+      c->reset();
+      return c.release();
+    });
+    Napi::Object obj = env.GetInstanceData<Napi::FunctionReference>()->New({});
+    Unwrap(obj)->index_.reset(copy);
+    return obj;
+  }
+
+  // FNV-1a over what training produced (IVF centroids, PQ codebooks), hex; "" for untrained kinds.
+  // Two IVF shards merge correctly only when these are equal.
+  Napi::Value TrainedStateChecksum(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    auto& ix = index(env);
+    uint64_t h = 1469598103934665603ULL;
+    auto mix = [&h](const void* p, size_t n) {
+      auto b = static_cast<const unsigned char*>(p);
+      for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ULL;
+    };
+    const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(&ix);
+    if (ivf == nullptr || !ix.is_trained) return Napi::String::New(env, "");
+    guarded(env, [&] {
+      std::vector<float> centroids(static_cast<size_t>(ivf->nlist) * ivf->d);
+      ivf->quantizer->reconstruct_n(0, ivf->nlist, centroids.data());
+      mix(centroids.data(), centroids.size() * sizeof(float));
+      if (auto pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf)) {
+        mix(pq->pq.centroids.data(), pq->pq.centroids.size() * sizeof(float));
+      }
+    });
+    char buf[17];
+    snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return Napi::String::New(env, buf);
   }
 
   static Napi::Value Read(const Napi::CallbackInfo& info) {
