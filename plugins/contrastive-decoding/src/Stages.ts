@@ -2,9 +2,11 @@
 import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
+import * as fs from "node:fs/promises"
 import { generatePairs, toTriple } from "./Generator.js"
 import { defaultInstructions, validate } from "./Instructions.js"
 import { NonNegative, PositiveInt, Probability, withDefault } from "./internal/params.js"
+import { parsePremises } from "./Premises.js"
 
 export const InstructionsParam = Schema.Struct({
   entailment: withDefault(Schema.String, defaultInstructions.entailment),
@@ -84,5 +86,30 @@ export const generate = Stage.make({
           w: params.w
         }
       }
+    })
+})
+
+export const loadPremises = Stage.make({
+  name: "contrastive-decoding/load-premises",
+  version: "1",
+  description: "Premises from a file: one sentence a line, or JSON Lines of {id, text} (.jsonl)",
+  params: Schema.Struct({
+    /** Relative to the graph file. */
+    file: Schema.String,
+    /** Keep only the first `limit` premises. */
+    limit: Schema.optionalKey(PositiveInt)
+  }),
+  inputs: {},
+  outputs: { premises: Ports.Texts },
+  run: (params) =>
+    Effect.gen(function* () {
+      const file = (yield* StageContext).resolvePath(params.file)
+      const content = yield* Effect.tryPromise({
+        try: () => fs.readFile(file, "utf8"),
+        catch: (e) => new StageError({ message: `cannot read premises file ${file}: ${(e as Error).message}` })
+      })
+      const premises = yield* Effect.try({ try: () => parsePremises(file, content), catch: (e) => new StageError({ message: (e as Error).message }) })
+      if (premises.length === 0) return yield* new StageError({ message: `${file} holds no premises` })
+      return { premises: params.limit === undefined ? premises : premises.slice(0, params.limit) }
     })
 })

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import type { Head } from "@embedflow/tensor"
-import { batchLoss, makeHead, maskedInfoNce, objective, train, type TrainingBatch } from "../src/index.js"
+import { batchLoss, makeHead, maskedInfoNce, objective, trainHead as train, type TrainingBatch } from "../src/index.js"
 
 /** Seeded uniform stream for fixtures. */
 const rng = (seed: number) => {

@@ -1,4 +1,5 @@
 import { Plugin } from "@embedflow/core"
+import { ModelHub } from "@embedflow/models"
 import { mask } from "./Stages.js"
 
 export { columns, MaskedBatch, MaskedBatches, packMask, unpackMask } from "./MaskedBatches.js"
@@ -11,5 +12,6 @@ export const plugin = Plugin.make({
   name: "false-negative-masker",
   version: "0.1.0",
   description: "MultiCSR stage 3: training batches with in-batch false negatives masked by a teacher encoder",
+  layer: ModelHub.layer,
   stages: [mask]
 })

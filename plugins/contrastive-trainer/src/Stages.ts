@@ -1,0 +1,153 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { spearman } from "@embedflow/eval"
+import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
+import { ModelHub } from "@embedflow/models"
+import { l2Normalize, matrix } from "@embedflow/tensor"
+import { Effect, Schema } from "effect"
+import * as path from "node:path"
+import * as EmbeddingCache from "./EmbeddingCache.js"
+import { writeEncoderFolder } from "./EncoderFolder.js"
+import { loadHeadEncoder } from "./HeadEncoder.js"
+import { PositiveInt, withDefault } from "./internal/params.js"
+import { objective, train as trainHead, type TrainingBatch } from "./Trainer.js"
+
+const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
+const fail = (message: string, cause?: unknown) => new StageError({ message, cause })
+
+export const train = Stage.make({
+  name: "contrastive-trainer/train",
+  version: "1",
+  description:
+    "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder; AdamW + warmup, early stopping on STS dev Spearman",
+  params: Schema.Struct({
+    /** Frozen backbone folder (relative to the graph file). */
+    encoder: Schema.String,
+    pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
+    head: withDefault(Schema.Literals(["linear", "adapter"]), "linear"),
+    /** Adapter rank (head: adapter). */
+    rank: withDefault(PositiveInt, 8),
+    temperature: withDefault(Positive, 0.05),
+    lr: withDefault(Positive, 1e-3),
+    weightDecay: withDefault(Schema.Number, 0.01),
+    warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
+    epochs: withDefault(PositiveInt, 3),
+    /** Epochs without a better dev Spearman before stopping (with a dev input). */
+    patience: withDefault(PositiveInt, 2)
+  }),
+  inputs: { batches: MaskedBatches, dev: Ports.ScoredPairs },
+  optionalInputs: ["dev"],
+  outputs: { model: Ports.Model, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      if (inputs.batches.length === 0) return yield* fail("no training batches")
+      const base = ctx.resolvePath(params.encoder)
+      const backbone = yield* (yield* ModelHub).encoder({ model: base, pooling: params.pooling, normalize: false })
+      const dev = inputs.dev ?? []
+      const texts = new Set<string>()
+      for (const b of inputs.batches) for (const t of [...b.anchors, ...b.positives, ...b.negatives]) texts.add(t)
+      for (const p of dev) texts.add(p.a).add(p.b)
+      yield* ctx.log(`embedding ${texts.size} distinct texts once with the frozen backbone`)
+      const cache = yield* EmbeddingCache.build(backbone.embed, texts, { chunk: 256, onProgress: (d, n) => ctx.progress(d, n, "texts") })
+      const dim = cache.dim
+      const batches: Array<TrainingBatch> = yield* Effect.try({
+        try: () =>
+          inputs.batches.map((b) => {
+            const rows = b.anchors.length
+            return { rows, cols: columns(b), x: EmbeddingCache.gather(cache, [...b.anchors, ...b.positives, ...b.negatives]), mask: b.masked > 0 ? unpackMask(b) : undefined }
+          }),
+        catch: (e) => fail((e as Error).message)
+      })
+      const devA = EmbeddingCache.gather(cache, dev.map((p) => p.a))
+      const devB = EmbeddingCache.gather(cache, dev.map((p) => p.b))
+      const gold = dev.map((p) => p.score)
+      const evaluate =
+        dev.length > 1
+          ? (head: Parameters<NonNullable<Parameters<typeof trainHead>[2]["evaluate"]>>[0]) =>
+              Effect.sync(() => {
+                const a = l2Normalize(head.predict(matrix(dev.length, dim, devA))).y.data
+                const b = l2Normalize(head.predict(matrix(dev.length, dim, devB))).y.data
+                const cos = Float64Array.from({ length: dev.length }, (_, i) => {
+                  let s = 0
+                  for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[i * dim + k]!
+                  return s
+                })
+                return spearman(cos, gold)
+              })
+          : undefined
+      const started = performance.now()
+      const result = yield* trainHead(batches, dim, {
+        head: params.head === "linear" ? { kind: "linear" } : { kind: "adapter", rank: params.rank },
+        temperature: params.temperature,
+        lr: params.lr,
+        weightDecay: params.weightDecay,
+        warmupRatio: params.warmupRatio,
+        epochs: params.epochs,
+        seed: ctx.seed,
+        patience: params.patience,
+        evaluate,
+        onStep: (step, total) => ctx.progress(step, total, "batches"),
+        onEpoch: (r) =>
+          Effect.gen(function* () {
+            yield* ctx.metric("train_loss", r.trainLoss, r.epoch)
+            if (r.dev !== undefined) yield* ctx.metric("dev_spearman", r.dev, r.epoch)
+            yield* ctx.metric("lr", r.lr, r.epoch)
+          })
+      }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
+      const seconds = (performance.now() - started) / 1000
+      const out = path.join(ctx.scratchDir, "model")
+      yield* Effect.tryPromise({
+        try: () => writeEncoderFolder(out, { baseModel: base, pooling: params.pooling, head: result.head }),
+        catch: (e) => fail(`cannot write the model folder: ${(e as Error).message}`, e)
+      })
+      const objectiveBefore = result.history[0]!.trainLoss
+      return {
+        model: { path: out },
+        report: {
+          history: result.history,
+          bestEpoch: result.bestEpoch,
+          stoppedEarly: result.stoppedEarly,
+          objectiveBefore,
+          objectiveAfter: objective(result.head, batches, dim, params.temperature),
+          devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev,
+          distinctTexts: cache.count,
+          batches: batches.length,
+          maskedBatches: batches.filter((b) => b.mask).length,
+          trainSeconds: seconds
+        }
+      }
+    })
+})
+
+export const embed = Stage.make({
+  name: "contrastive-trainer/embed",
+  version: "1",
+  description: "Embeds texts with a trained encoder folder (backbone + head) or a plain backbone folder; L2-normalised rows with the texts' ids",
+  params: Schema.Struct({
+    /** A backbone folder (relative to the graph file), used when no `model` input is connected. */
+    model: Schema.optionalKey(Schema.String),
+    /** Pooling of a plain backbone (a trained folder records its own). */
+    pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean")
+  }),
+  inputs: { texts: Ports.Texts, model: Ports.Model },
+  optionalInputs: ["model"],
+  outputs: { embeddings: Ports.Embeddings },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const dir = inputs.model?.path ?? (params.model === undefined ? undefined : ctx.resolvePath(params.model))
+      if (dir === undefined) return yield* fail("connect a 'model' input (a trained encoder) or set the 'model' param (a backbone folder)")
+      const encoder = yield* loadHeadEncoder(yield* ModelHub, dir, params.pooling).pipe(
+        Effect.catchDefect((e) => Effect.fail(fail(`cannot load ${dir}: ${e instanceof Error ? e.message : String(e)}`, e)))
+      )
+      const data = new Float32Array(inputs.texts.length * encoder.dim)
+      const chunk = 256
+      for (let s = 0; s < inputs.texts.length; s += chunk) {
+        const part = inputs.texts.slice(s, s + chunk)
+        data.set(yield* encoder.embed(part.map((t) => t.text)), s * encoder.dim)
+        yield* ctx.progress(s + part.length, inputs.texts.length, "texts")
+      }
+      return { embeddings: { dim: encoder.dim, count: inputs.texts.length, data, ids: inputs.texts.map((t) => t.id) } }
+    })
+})
