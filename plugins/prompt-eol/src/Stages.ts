@@ -1,0 +1,43 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Effect, Schema } from "effect"
+import { PositiveInt, withDefault } from "./internal/params.js"
+import { DEFAULT_DEMONSTRATION_END, makePromptEolEncoder, promptEolTemplate } from "./PromptEol.js"
+
+export const DemonstrationParam = Schema.Struct({ sentence: Schema.String, word: Schema.String })
+
+export const embed = Stage.make({
+  name: "prompt-eol/embed",
+  version: "1",
+  description: "PromptEOL sentence embeddings: a causal LM's last-token hidden state after the one-word template, optionally with in-context demonstrations",
+  params: Schema.Struct({
+    /** Causal LM folder (relative to the graph file). */
+    model: Schema.String,
+    /** Must contain {text} once. */
+    template: withDefault(Schema.String, promptEolTemplate),
+    /** Prepended as filled templates closed by their word (PromptEOL's in-context variant). */
+    demonstrations: withDefault(Schema.Array(DemonstrationParam), []),
+    demonstrationEnd: withDefault(Schema.String, DEFAULT_DEMONSTRATION_END),
+    batchSize: withDefault(PositiveInt, 16),
+    normalize: withDefault(Schema.Boolean, true),
+    maxLength: withDefault(PositiveInt, 512)
+  }),
+  inputs: { texts: Ports.Texts },
+  outputs: { embeddings: Ports.Embeddings },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const encoder = yield* makePromptEolEncoder({ ...params, model: ctx.resolvePath(params.model) }).pipe(
+        Effect.mapError((e) => new StageError({ message: e.message, cause: e }))
+      )
+      const texts = inputs.texts
+      const data = new Float32Array(texts.length * encoder.dim)
+      for (let s = 0; s < texts.length; s += params.batchSize) {
+        const part = texts.slice(s, s + params.batchSize)
+        const rows = yield* encoder.embed(part.map((t) => t.text)).pipe(Effect.mapError((e) => new StageError({ message: e.message, cause: e })))
+        data.set(rows, s * encoder.dim)
+        yield* ctx.progress(s + part.length, texts.length, "texts")
+      }
+      return { embeddings: { dim: encoder.dim, count: texts.length, data, ids: texts.map((t) => t.id) } }
+    })
+})
