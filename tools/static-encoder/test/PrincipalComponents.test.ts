@@ -22,7 +22,7 @@ const data = (rows: number, dim: number, seed: number): Float32Array => {
 const jacobiEigen = (x: Float32Array, dim: number): { values: number[]; vectors: number[][] } => {
   const a = Array.from({ length: dim }, () => new Array<number>(dim).fill(0))
   for (let r = 0; r < x.length / dim; r++) for (let i = 0; i < dim; i++) for (let j = 0; j < dim; j++) a[i]![j]! += x[r * dim + i]! * x[r * dim + j]!
-  const v = Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0)))
+  const v = Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j): number => (i === j ? 1 : 0)))
   for (let sweep = 0; sweep < 100; sweep++) {
     let off = 0
     for (let p = 0; p < dim; p++) for (let q = p + 1; q < dim; q++) off += a[p]![q]! ** 2
