@@ -30,3 +30,5 @@ export const Embeddings = PortType.vectors("Embeddings", "float32 row vectors wi
 export const Model = PortType.directory("Model", "a model folder (ONNX + tokenizer.json + config.json)")
 
 export const Report = PortType.json("Report", Schema.Unknown, "a JSON report (metrics, tables)")
+
+export const Folder = PortType.directory("Folder", "a folder of files (reports, exported artifacts)")

@@ -1,12 +1,21 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { metric, Plugin, Ports, type PortType, Stage, StageError, type Vectors } from "@embedflow/core"
+import * as path from "node:path"
+import { metric, Params, Plugin, Ports, PortType, Stage, StageContext, StageError, type Vectors } from "@embedflow/core"
 import { Candidates, Qrels } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import { withDefault } from "./internal/params.js"
+import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
+import { type EvalReport, summarize } from "./Summary.js"
 import { evaluateSts, type Matrix } from "./Sts.js"
 
 const fail = (message: string) => new StageError({ message })
+
+/** The summary-table labels a report carries, leaving out those not given (JSON has no undefined). */
+const labels = (params: { readonly method?: string; readonly dataset?: string }) => ({
+  ...(params.method !== undefined ? { method: params.method } : {}),
+  ...(params.dataset !== undefined ? { dataset: params.dataset } : {})
+})
 
 /**
  * Rows of `embeddings` for each pair side: pair text -> sentence id (via `sentences`) -> row (via
@@ -43,7 +52,11 @@ export const sts = Stage.make({
   name: "eval/sts",
   version: "1",
   description: "STS: Spearman and Pearson of embedding cosines against gold scores (fractions; x100 for papers)",
-  params: Schema.Struct({ title: withDefault(Schema.String, "STS") }),
+  params: Schema.Struct({
+    title: withDefault(Schema.String, "STS"),
+    method: Schema.optionalKey(Params.describe(Schema.String, "row label in summary tables (default: title)")),
+    dataset: Schema.optionalKey(Params.describe(Schema.String, "column group in summary tables (default: title)"))
+  }),
   inputs: { pairs: Ports.ScoredPairs, sentences: Ports.Texts, embeddings: Ports.Embeddings },
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
@@ -55,7 +68,7 @@ export const sts = Stage.make({
       const r = yield* evaluateSts(a, b, inputs.pairs.map((p) => p.score)).pipe(Effect.mapError((e) => fail(e.message)))
       yield* metric("spearman", r.spearman)
       yield* metric("pearson", r.pearson)
-      return { report: { task: "sts", title: params.title, ...r } }
+      return { report: { task: "sts", title: params.title, ...labels(params), ...r } }
     })
 })
 
@@ -65,7 +78,9 @@ export const retrieval = Stage.make({
   description: "ranked retrieval against judgments: nDCG@k, MAP@k, Recall@k, P@k, MRR@k, MAP (trec_eval semantics)",
   params: Schema.Struct({
     title: withDefault(Schema.String, "retrieval"),
-    ks: withDefault(Schema.Array(Schema.Int.check(Schema.isGreaterThan(0))), [1, 3, 5, 10, 100])
+    ks: withDefault(Schema.Array(Schema.Int.check(Schema.isGreaterThan(0))), [1, 3, 5, 10, 100]),
+    method: Schema.optionalKey(Params.describe(Schema.String, "row label in summary tables (default: title)")),
+    dataset: Schema.optionalKey(Params.describe(Schema.String, "column group in summary tables (default: title)"))
   }),
   inputs: { candidates: Candidates, qrels: Qrels },
   outputs: { report: Ports.Report },
@@ -81,7 +96,33 @@ export const retrieval = Stage.make({
         return yield* fail(`eval/retrieval: none of the ${r.queries} judged queries appears in the candidates (query ids differ?)`)
       }
       for (const k of params.ks) yield* metric(`ndcg_at_${k}`, r.metrics[`ndcg_at_${k}`]!)
-      return { report: { task: "retrieval", title: params.title, queries: r.queries, missingFromRun: r.missingFromRun, metrics: r.metrics } }
+      return { report: { task: "retrieval", title: params.title, ...labels(params), queries: r.queries, missingFromRun: r.missingFromRun, metrics: r.metrics } }
+    })
+})
+
+export const table = Stage.make({
+  name: "eval/table",
+  version: "1",
+  description: "one summary table (Markdown + JSON) from many eval reports: a row per method, a column per data set and metric",
+  params: Schema.Struct({
+    title: withDefault(Schema.String, "Results"),
+    metrics: withDefault(Schema.Array(Schema.String), ["spearman", "ndcg_at_10", "recall_at_100"]),
+    percent: withDefault(Params.describe(Schema.Boolean, "show fractions x100, as papers do"), true),
+    notes: withDefault(Schema.Array(Schema.String), [])
+  }),
+  inputs: { reports: PortType.list(Ports.Report) },
+  outputs: { report: Ports.Report, files: Ports.Folder },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const summary = summarize(inputs.reports as ReadonlyArray<EvalReport>, params)
+      const format = { digits: 3, percent: params.percent ? summary.columns.filter((c) => c !== "method") : [] }
+      const markdown = Report.toMarkdown(summary, format)
+      const dir = path.join(ctx.scratchDir, "report")
+      yield* Report.writeReport(summary, { markdown: path.join(dir, "report.md"), json: path.join(dir, "report.json") }, format).pipe(
+        Effect.mapError((e) => fail(e.message))
+      )
+      return { report: { ...summary, markdown }, files: { path: dir } }
     })
 })
 
@@ -89,5 +130,5 @@ export const plugin = Plugin.make({
   name: "eval",
   version: "0.1.0",
   description: "evaluation stages: STS correlation, ranked retrieval metrics",
-  stages: [sts, retrieval]
+  stages: [sts, retrieval, table]
 })

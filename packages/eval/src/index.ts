@@ -4,4 +4,5 @@ export { type AccuracyResult, choiceAccuracy, iclAccuracy, type Normalize } from
 export * as Report from "./Report.js"
 export * as Retrieval from "./Retrieval.js"
 export { evaluateSts, type Matrix, pairwiseCosine, type StsResult } from "./Sts.js"
-export { pairMatrices, plugin, retrieval, sts } from "./Stages.js"
+export { pairMatrices, plugin, retrieval, sts, table } from "./Stages.js"
+export { type EvalReport, summarize } from "./Summary.js"
