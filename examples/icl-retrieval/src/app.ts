@@ -45,7 +45,7 @@ const runDir = (() => {
   if (values.run) return path.resolve(values.run)
   const runs = path.resolve(values.store!, "runs", "icl-retrieval-trec")
   const all = fs.existsSync(runs) ? fs.readdirSync(runs).filter((d) => fs.existsSync(path.join(runs, d, "outputs", "retriever"))) : []
-  if (all.length === 0) return die(`no finished run in ${runs}; run the graph first: npx embedflow run examples/icl-retrieval/graph.yaml`)
+  if (all.length === 0) return die(`no finished run in ${runs}; run the graph first (examples/icl-retrieval/README.md)`)
   return path.join(runs, all.sort().at(-1)!)
 })()
 
