@@ -17,6 +17,8 @@ export interface EncoderConfig {
   /** For prompt-eol pooling: the template with `{text}`; default PromptEOL's. */
   readonly promptTemplate?: string | undefined
   readonly device?: "cpu" | "cuda" | undefined
+  /** Which ONNX file of the folder to run (default `onnx/model.onnx`), e.g. a static encoder's `onnx/model_sif.onnx`. */
+  readonly onnxFile?: string | undefined
 }
 
 /** Turns texts into fixed-size float32 vectors. */

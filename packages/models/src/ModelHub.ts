@@ -27,9 +27,12 @@ export interface ModelHubOptions extends LoadOptions {
 export class ModelHub extends Context.Service<ModelHub, ModelHubShape>()("@embedflow/models/ModelHub") {
   /** The hub with options from the environment (EMBEDFLOW_MODELS_DIR, EMBEDFLOW_ALLOW_REMOTE, ...). */
   static get layer(): Layer.Layer<ModelHub> {
-    return layerModelHub()
+    // One layer value for every plugin that names it, so the runner builds a single shared hub.
+    return (defaultLayer ??= layerModelHub())
   }
 }
+
+let defaultLayer: Layer.Layer<ModelHub> | undefined
 
 /**
  * Loads each model at most once per hub (keyed by its folder and options; concurrent requests
@@ -75,7 +78,7 @@ export const makeModelHub = (options: ModelHubOptions = {}): Effect.Effect<Model
       encoder: (config) => {
         const full = encoderConfig({ ...encoderDefaults, ...config })
         const key = JSON.stringify(["encoder", folderKey(full.model), { ...full, model: undefined }, load])
-        return cached(key, makeEncoder(full, load))
+        return cached(key, makeEncoder(full, full.onnxFile ? { ...load, onnxFile: full.onnxFile } : load))
       },
       causalLM: (model) => cached(JSON.stringify(["causalLM", folderKey(model), lmOptions, load]), makeCausalLM(model, { ...load, ...lmOptions })),
       crossEncoder: (model) =>

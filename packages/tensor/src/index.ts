@@ -29,3 +29,9 @@ export { clipGradNorm, globalGradNorm } from "./GradClip.js"
 export { EarlyStopping, type EarlyStoppingOptions } from "./EarlyStopping.js"
 export { assertFinite, NonFiniteError } from "./NonFinite.js"
 export { headToOnnx, type HeadToOnnxOptions } from "./OnnxExport.js"
+export {
+  PrincipalComponents,
+  type PrincipalComponentsJson,
+  type PrincipalComponentsOptions,
+  removePrincipalComponents
+} from "./PrincipalComponents.js"

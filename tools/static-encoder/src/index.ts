@@ -11,7 +11,7 @@ export {
   type PrincipalComponentsJson,
   type PrincipalComponentsOptions,
   removePrincipalComponents
-} from "./PrincipalComponents.js"
+} from "@embedflow/tensor"
 export {
   embeddingTable,
   PAD_ID,
