@@ -19,3 +19,4 @@ export {
 export { type ExactResult, ExactSearch, type ExactSearchOptions } from "./ExactSearch.js"
 export { recallAtK } from "./Recall.js"
 export { randomUnitVectors } from "./RandomVectors.js"
+export { build, exactSearch, FaissIndexFolder, plugin, search } from "./Stages.js"
