@@ -1,0 +1,20 @@
+export { type Chunk, chunkDocument, type ChunkOptions, chunkSpans, checkChunkOptions, defaultChunkOptions } from "./Chunker.js"
+export { ChunkIndex, type EncoderSpec, exactTopK, type Hit, type IndexKind, type IndexMeta } from "./ChunkIndex.js"
+export { DOCUMENT_EXTENSIONS, type Document, readCorpus } from "./Corpus.js"
+export { buildPrompt, citedNumbers, INSTRUCTIONS } from "./Prompt.js"
+export {
+  type Answer,
+  defaultEncoderModel,
+  defaultIndexDir,
+  defaultLocalLM,
+  ingest,
+  type IngestOptions,
+  type IngestReport,
+  type LmSpec,
+  makeRag,
+  type Rag,
+  type RagOptions,
+  type Source
+} from "./Rag.js"
+export { RagError, type RagErrorReason } from "./RagError.js"
+export { type RunningServer, type ServerOptions, startServer } from "./Server.js"

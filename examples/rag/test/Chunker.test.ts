@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest"
+import { chunkDocument, chunkSpans } from "../src/index.js"
+
+const text = "# Title\n\nalpha beta gamma delta epsilon\nzeta eta theta iota kappa lambda mu.\n\n## Second\n\nnu xi omicron pi rho sigma tau."
+const words = text.split(/\s+/).filter((w) => w !== "")
+
+describe("chunkDocument", () => {
+  it("words: windows of `size` words stepping size - overlap, offsets pointing into the text", () => {
+    const chunks = chunkDocument("docs/a.md", text, { unit: "words", size: 6, overlap: 2 })
+    for (const c of chunks) {
+      expect(text.slice(c.start, c.end)).toBe(c.text)
+      expect(c.id).toBe(`docs/a.md#${c.start}-${c.end}`)
+      expect(c.file).toBe("docs/a.md")
+    }
+    const perChunk = chunks.map((c) => c.text.split(/\s+/))
+    expect(perChunk.slice(0, -1).every((w) => w.length === 6)).toBe(true)
+    expect(perChunk[0]).toEqual(words.slice(0, 6))
+    expect(perChunk[1]).toEqual(words.slice(4, 10))
+    // the last window ends at the last word; every word is covered
+    expect(perChunk.at(-1)!.at(-1)).toBe("tau.")
+    expect(chunks.length).toBe(Math.ceil((words.length - 6) / 4) + 1)
+    expect(chunks[0]!.heading).toBe("Title")
+    expect(chunks.at(-1)!.heading).toBe("Second")
+  })
+
+  it("chars: at most `size` characters, cut at whitespace, consecutive chunks overlapping", () => {
+    const spans = chunkSpans(text, { unit: "chars", size: 40, overlap: 12 })
+    expect(spans[0]![0]).toBe(0)
+    expect(spans.at(-1)![1]).toBe(text.length)
+    for (let i = 0; i < spans.length; i++) {
+      const [s, e] = spans[i]!
+      expect(e - s).toBeLessThanOrEqual(40)
+      expect(/\s/.test(text[s]!)).toBe(false) // starts at a word, not in whitespace
+      expect(s === 0 || /\s/.test(text[s - 1]!)).toBe(true)
+      expect(e === text.length || /\s/.test(text[e]!)).toBe(true) // whole words
+      if (i > 0) {
+        expect(s).toBeGreaterThan(spans[i - 1]![0])
+        expect(s).toBeLessThan(spans[i - 1]![1]) // overlap
+      }
+    }
+    // every non-space character is inside some chunk
+    for (let p = 0; p < text.length; p++) if (!/\s/.test(text[p]!)) expect(spans.some(([s, e]) => s <= p && p < e)).toBe(true)
+  })
+
+  it("chars: a word longer than the window is split rather than looping", () => {
+    const spans = chunkSpans("x".repeat(25), { unit: "chars", size: 10, overlap: 3 })
+    expect(spans[0]).toEqual([0, 10])
+    expect(spans.at(-1)![1]).toBe(25)
+    expect(spans.length).toBeLessThan(10)
+  })
+
+  it("gives no chunks for whitespace-only text and rejects bad options with the field named", () => {
+    expect(chunkDocument("e.txt", "  \n\t ")).toEqual([])
+    expect(() => chunkSpans(text, { unit: "words", size: 0, overlap: 0 })).toThrow(/chunk size must be a positive integer, got 0/)
+    expect(() => chunkSpans(text, { unit: "words", size: 5, overlap: 5 })).toThrow(/overlap must be an integer in \[0, size\) = \[0, 5\), got 5/)
+    expect(() => chunkSpans(text, { unit: "lines" as "words", size: 5, overlap: 1 })).toThrow(/unit must be "words" or "chars"/)
+  })
+})
