@@ -5,7 +5,7 @@ import { Effect, Schema } from "effect"
  * decoded params, so it is part of the cache key too: changing a default recomputes the stage.
  */
 export const withDefault = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, value: S["Encoded"]) =>
-  Schema.withDecodingDefaultKey<Schema.optionalKey<S>>(Effect.succeed(value))(Schema.optionalKey(schema))
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 /** A documented param: `describe(Schema.Number, "BM25 term saturation")`. */
 export const describe = <S extends Schema.Top>(schema: S, description: string): S["Rebuild"] =>

@@ -45,12 +45,17 @@ export const snliTriples = Stage.make({
   name: "data/snli-triples",
   version: "1",
   description: "SNLI (anchor, entailed, contradicted) triples grouped by premise, and the distinct premises",
-  params: Schema.Struct({ split: withDefault(Snli.Split, "dev"), dataDir: DataDir }),
+  params: Schema.Struct({ split: withDefault(Schema.Literals(["dev", "test", "dev+test"]), "dev"), dataDir: DataDir }),
   inputs: {},
   outputs: { triples: Ports.Triples, premises: Ports.Texts },
   run: (params) =>
     Effect.gen(function* () {
-      const pairs = yield* Snli.load(params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`SNLI ${params.split}`)))
+      const options = yield* root(params.dataDir)
+      const splits: ReadonlyArray<Snli.Split> = params.split === "dev+test" ? ["dev", "test"] : [params.split]
+      const pairs: Array<Snli.Pair> = []
+      for (const split of splits) {
+        pairs.push(...(yield* Snli.load(split, options).pipe(Effect.mapError(toStageError(`SNLI ${split}`)))))
+      }
       const triples = Snli.triples(pairs)
       return { triples, premises: uniqueTexts(pairs.map((p) => p.premise)).records }
     })

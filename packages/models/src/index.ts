@@ -38,3 +38,4 @@ export {
   type TopLogprob
 } from "./OpenAiCausalLM.js"
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
+export { embed, plugin } from "./Stages.js"

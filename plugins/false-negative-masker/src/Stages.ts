@@ -19,7 +19,9 @@ export const mask = Stage.make({
     threshold: withDefault(Schema.Number, 0.9),
     margin: withDefault(Schema.Number, 0.05),
     batchSize: withDefault(PositiveInt, 64),
-    dropLast: withDefault(Schema.Boolean, false)
+    dropLast: withDefault(Schema.Boolean, false),
+    /** false drops each triple's hard negative (the "without hard negatives" ablation). */
+    hardNegatives: withDefault(Schema.Boolean, true)
   }),
   inputs: { triples: Ports.Triples },
   outputs: { batches: MaskedBatches, report: Ports.Report },
@@ -30,7 +32,8 @@ export const mask = Stage.make({
       const hub = yield* ModelHub
       const encoder = params.mode === "none" ? undefined : yield* hub.encoder({ model: ctx.resolvePath(params.teacher), pooling: params.pooling, normalize: true })
       let done = 0
-      const result = yield* maskBatches(inputs.triples, {
+      const triples = params.hardNegatives ? inputs.triples : inputs.triples.map(({ negative: _dropped, ...t }) => t)
+      const result = yield* maskBatches(triples, {
         ...params,
         seed: ctx.seed,
         embed: (texts) => (encoder ? encoder.embed(texts) : Effect.succeed(new Float32Array(0))),

@@ -1,0 +1,83 @@
+import { existsSync } from "node:fs"
+import * as path from "node:path"
+import { Params, Plugin, Ports, PortType, Stage, StageContext, StageError, progress } from "@embedflow/core"
+import { PrincipalComponents } from "@embedflow/tensor"
+import { Effect, Schema } from "effect"
+import { ModelHub } from "./ModelHub.js"
+
+/** A local folder (relative to the graph file) when one exists there, else the name as given (a hub id). */
+const modelLocation = (model: string, resolvePath: (p: string) => string): string => {
+  const local = resolvePath(model)
+  return model.startsWith(".") || path.isAbsolute(model) || existsSync(local) ? local : model
+}
+
+const normalizeRows = (data: Float32Array, dim: number) => {
+  for (let r = 0; r < data.length / dim; r++) {
+    let s = 0
+    for (let d = 0; d < dim; d++) s += data[r * dim + d]! * data[r * dim + d]!
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0
+    for (let d = 0; d < dim; d++) data[r * dim + d]! *= inv
+  }
+}
+
+export const embed = Stage.make({
+  name: "models/embed",
+  version: "2",
+  description:
+    "Embeds texts with an encoder model folder (or hub id): pooling, normalisation, and optional removal of the top principal components fitted on these texts (SIF's common component)",
+  params: Schema.Struct({
+    model: Schema.optionalKey(
+      Params.describe(Schema.String, "model folder (relative to the graph file) or hub id; the `model` input overrides it")
+    ),
+    pooling: Params.withDefault(Schema.Literals(["cls", "mean", "last-token", "prompt-eol"]), "mean"),
+    normalize: Params.withDefault(Schema.Boolean, true),
+    onnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file inside the folder, e.g. onnx/model_sif.onnx")),
+    maxLength: Params.withDefault(Schema.Int.check(Schema.isGreaterThan(0)), 512),
+    removeComponents: Params.withDefault(
+      Params.describe(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), "principal components to remove, fitted on these texts (0 = none)"),
+      0
+    ),
+    batchSize: Params.withDefault(Schema.Int.check(Schema.isGreaterThan(0)), 512)
+  }),
+  inputs: { texts: Ports.Texts, model: Ports.Model },
+  optionalInputs: ["model"],
+  outputs: { embeddings: Ports.Embeddings },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const model = inputs.model?.path ?? (params.model !== undefined ? modelLocation(params.model, ctx.resolvePath) : undefined)
+      if (model === undefined) return yield* new StageError({ message: "models/embed: give the `model` param or connect the `model` input" })
+      const hub = yield* ModelHub
+      // Normalising happens after component removal, which needs the unnormalised vectors.
+      const encoder = yield* hub.encoder({
+        model,
+        pooling: params.pooling,
+        normalize: params.normalize && params.removeComponents === 0,
+        maxLength: params.maxLength,
+        ...(params.onnxFile !== undefined ? { onnxFile: params.onnxFile } : {})
+      })
+      const n = inputs.texts.length
+      let data: Float32Array = new Float32Array(n * encoder.dim)
+      for (let start = 0; start < n; start += params.batchSize) {
+        const batch = inputs.texts.slice(start, start + params.batchSize).map((t) => t.text)
+        data.set(yield* encoder.embed(batch), start * encoder.dim)
+        yield* progress(Math.min(start + params.batchSize, n), n, "texts")
+      }
+      if (params.removeComponents > 0 && n > 0) {
+        data = PrincipalComponents.fit(data, encoder.dim, { components: params.removeComponents }).apply(data)
+        if (params.normalize) normalizeRows(data, encoder.dim)
+      }
+      return { embeddings: { dim: encoder.dim, count: n, data, ids: inputs.texts.map((t) => t.id) } }
+    })
+})
+
+export const plugin = Plugin.make({
+  name: "models",
+  version: "0.1.0",
+  description: "encoder inference stages over local model folders (or hub ids)",
+  stages: [embed],
+  layer: ModelHub.layer
+})
+
+// Keeps `PortType` referenced so declaration emit can name the port types (TS2742).
+export type { PortType }
