@@ -10,3 +10,11 @@ export const withDefault = <S extends Schema.Top & { readonly DecodingServices: 
 /** A documented param: `describe(Schema.Number, "BM25 term saturation")`. */
 export const describe = <S extends Schema.Top>(schema: S, description: string): S["Rebuild"] =>
   schema.annotate({ description }) as S["Rebuild"]
+
+/** Common numeric params. */
+export const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
+export const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
+export const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
+/** In (0, 1]. */
+export const Probability = Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))

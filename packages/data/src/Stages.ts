@@ -1,9 +1,8 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import * as IrCollection from "./IrCollection.js"
-import { withDefault } from "./internal/params.js"
 import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"

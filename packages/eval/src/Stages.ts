@@ -1,9 +1,8 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
-import { metric, Params, Plugin, Ports, PortType, Stage, StageContext, StageError, type Vectors } from "@embedflow/core"
+import { metric, Params, Plugin, Ports, PortType, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
 import { Candidates, Qrels } from "@embedflow/data"
 import { Effect, Schema } from "effect"
-import { withDefault } from "./internal/params.js"
 import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
 import { type EvalReport, summarize } from "./Summary.js"

@@ -1,9 +1,8 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { log, Plugin, Ports, type PortType, progress, Stage, StageError } from "@embedflow/core"
+import { log, NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
 import { type Candidate, Candidates } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import * as Bm25 from "./Bm25.js"
-import { NonNegativeInt, PositiveInt, withDefault } from "./internal/params.js"
 
 /** Index settings shared by both stages. */
 const indexParams = {

@@ -1,11 +1,10 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { NonNegative, Ports, type PortType, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
 import { generatePairs, toTriple } from "./Generator.js"
 import { defaultInstructions, validate } from "./Instructions.js"
-import { NonNegative, PositiveInt, Probability, withDefault } from "./internal/params.js"
 import { parsePremises } from "./Premises.js"
 
 export const InstructionsParam = Schema.Struct({

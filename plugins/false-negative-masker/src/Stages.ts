@@ -1,8 +1,7 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { PositiveInt, withDefault } from "./internal/params.js"
 import { MaskedBatches } from "./MaskedBatches.js"
 import { maskBatches } from "./Masker.js"
 

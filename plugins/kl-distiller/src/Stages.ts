@@ -1,6 +1,6 @@
 import * as path from "node:path"
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Candidates } from "@embedflow/data"
 import { Report } from "@embedflow/eval"
 import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
@@ -9,7 +9,6 @@ import { EmbeddingCache, RewardModelFolder, Training } from "@embedflow/reward-c
 import { type Head, LowRankResidualAdapter, Rng } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { iclAccuracy } from "./IclEval.js"
-import { PositiveInt, PositiveNumber, withDefault } from "./internal/params.js"
 import * as KlDistiller from "./KlDistiller.js"
 import * as RetrieverFolder from "./RetrieverFolder.js"
 

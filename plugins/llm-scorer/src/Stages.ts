@@ -1,11 +1,10 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Candidates } from "@embedflow/data"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { type LabeledExample, scoreCandidates } from "./LlmScorer.js"
 import { defaultTemplate, validate } from "./PromptTemplate.js"
-import { PositiveInt, withDefault } from "./internal/params.js"
 import { ScoredCandidates } from "./ScoredCandidates.js"
 import * as Task from "./Task.js"
 

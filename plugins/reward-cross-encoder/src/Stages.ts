@@ -1,13 +1,12 @@
 import * as path from "node:path"
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ScoredCandidates, sortCandidates } from "@embedflow/llm-scorer"
 import { ModelHub } from "@embedflow/models"
 import { Mlp } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as EmbeddingCache from "./EmbeddingCache.js"
 import { tools } from "./internal/training.js"
-import { PositiveInt, PositiveNumber, withDefault } from "./internal/params.js"
 import * as RewardModel from "./RewardModel.js"
 import * as Folder from "./RewardModelFolder.js"
 

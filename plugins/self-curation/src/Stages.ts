@@ -1,9 +1,8 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { curate as applyThresholds, ratePairs } from "./Curation.js"
-import { PositiveInt, withDefault } from "./internal/params.js"
 import { defaultTemplate, validate } from "./RatingPrompt.js"
 
 const Rating = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 5 })))
