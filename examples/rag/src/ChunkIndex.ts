@@ -136,13 +136,20 @@ const makeFaiss = (meta: IndexMeta, chunks: ReadonlyArray<Chunk>, vectors: Float
 /** Exact top-k by inner product over row-major vectors; ties keep the lower index first. */
 export const exactTopK = (vectors: Float32Array, dim: number, query: Float32Array, k: number): Array<{ index: number; score: number }> => {
   const n = vectors.length / dim
-  const scores = new Float32Array(n)
+  const kk = Math.min(k, n)
+  // The best kk so far, sorted descending; a row enters only when it beats the current last.
+  const best: Array<{ index: number; score: number }> = []
   for (let i = 0; i < n; i++) {
     let s = 0
     const o = i * dim
     for (let d = 0; d < dim; d++) s += vectors[o + d]! * query[d]!
-    scores[i] = s
+    if (best.length === kk && !(s > best[kk - 1]!.score)) continue
+    let at = best.length === kk ? kk - 1 : best.length
+    while (at > 0 && best[at - 1]!.score < s) {
+      if (at < kk) best[at] = best[at - 1]!
+      at--
+    }
+    best[at] = { index: i, score: s }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b]! - scores[a]! || a - b)
-  return order.slice(0, k).map((index) => ({ index, score: scores[index]! }))
+  return best
 }

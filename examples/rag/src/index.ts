@@ -18,3 +18,4 @@ export {
 } from "./Rag.js"
 export { RagError, type RagErrorReason } from "./RagError.js"
 export { type RunningServer, type ServerOptions, startServer } from "./Server.js"
+export { chunk, plugin } from "./Stages.js"

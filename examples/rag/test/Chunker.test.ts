@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { chunkDocument, chunkSpans } from "../src/index.js"
+import { chunkDocument, chunkSpans, exactTopK } from "../src/index.js"
 
 const text = "# Title\n\nalpha beta gamma delta epsilon\nzeta eta theta iota kappa lambda mu.\n\n## Second\n\nnu xi omicron pi rho sigma tau."
 const words = text.split(/\s+/).filter((w) => w !== "")
@@ -54,5 +54,18 @@ describe("chunkDocument", () => {
     expect(() => chunkSpans(text, { unit: "words", size: 0, overlap: 0 })).toThrow(/chunk size must be a positive integer, got 0/)
     expect(() => chunkSpans(text, { unit: "words", size: 5, overlap: 5 })).toThrow(/overlap must be an integer in \[0, size\) = \[0, 5\), got 5/)
     expect(() => chunkSpans(text, { unit: "lines" as "words", size: 5, overlap: 1 })).toThrow(/unit must be "words" or "chars"/)
+  })
+})
+
+describe("exactTopK", () => {
+  it("equals a full sort (descending score, lower index first on ties)", () => {
+    const dim = 3
+    let seed = 7
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1
+    const vectors = Float32Array.from({ length: 200 * dim }, () => Math.round(next() * 4) / 4) // coarse values: many ties
+    const query = Float32Array.from([0.5, -0.25, 1])
+    const scores = Array.from({ length: 200 }, (_, i) => vectors[i * 3]! * 0.5 - vectors[i * 3 + 1]! * 0.25 + vectors[i * 3 + 2]!)
+    const sorted = scores.map((score, index) => ({ index, score })).sort((a, b) => b.score - a.score || a.index - b.index)
+    for (const k of [1, 5, 37, 200, 500]) expect(exactTopK(vectors, dim, query, k)).toEqual(sorted.slice(0, k))
   })
 })

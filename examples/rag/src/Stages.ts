@@ -1,0 +1,35 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { Plugin, Ports, type PortType, Stage, StageError } from "@embedflow/core"
+import { Effect, Schema } from "effect"
+import { checkChunkOptions, chunkDocument, defaultChunkOptions } from "./Chunker.js"
+
+const withDefault = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+export const chunk = Stage.make({
+  name: "rag/chunk",
+  version: "1",
+  description: "splits texts into overlapping chunks by words or characters; chunk ids are `<text id>#<start>-<end>` (character offsets)",
+  params: Schema.Struct({
+    unit: withDefault(Schema.Literals(["words", "chars"]), defaultChunkOptions.unit),
+    size: withDefault(Schema.Int, defaultChunkOptions.size),
+    overlap: withDefault(Schema.Int, defaultChunkOptions.overlap)
+  }),
+  inputs: { texts: Ports.Texts },
+  outputs: { chunks: Ports.Texts },
+  run: (params, inputs) =>
+    Effect.try({
+      try: () => {
+        checkChunkOptions(params)
+        return { chunks: inputs.texts.flatMap((t) => chunkDocument(t.id, t.text, params).map((c) => ({ id: c.id, text: c.text }))) }
+      },
+      catch: (e) => new StageError({ message: (e as Error).message, cause: e })
+    })
+})
+
+export const plugin = Plugin.make({
+  name: "rag",
+  version: "0.1.0",
+  description: "retrieval-augmented generation helpers: text chunking",
+  stages: [chunk]
+})
