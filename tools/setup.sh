@@ -18,13 +18,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# 2. npm packages, exactly as locked. Install scripts stay off: the two that matter (onnxruntime-node,
+# 2. npm packages, as locked. Install scripts stay off: the two that matter (onnxruntime-node,
 #    faiss-node) would download binaries; faiss is built from Debian's sources in step 3 instead.
+#    `npm install` rather than `npm ci`: npm 11 writes lock files without other platforms' optional
+#    packages (@nx/nx-darwin-*, @deno/win32-*), which `npm ci` then rejects as out of sync; with the
+#    lock present, `npm install` installs the locked versions and leaves the lock unchanged.
 stamp=node_modules/.embedflow-install-stamp
 want="$(sha256sum package-lock.json | cut -c1-64)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  step "npm ci"
-  npm ci --ignore-scripts --no-audit --no-fund
+  step "npm install (locked versions, no install scripts)"
+  npm install --ignore-scripts --no-audit --no-fund
   # bun's postinstall only links the binary from its platform package (no download).
   npm rebuild bun --no-audit --no-fund >/dev/null
   echo "$want" > "$stamp"
