@@ -25,9 +25,12 @@ import {
   type ValueInfoProto
 } from "./Proto.js"
 
-type ValueKind = "input" | "initializer" | "node"
+type ValueKind = "input" | "initializer" | "node" | "ref"
 
-/** A tensor in a graph under construction: a graph input, an initializer, or a node output. */
+/**
+ * A tensor in a graph under construction: a graph input, an initializer, a node output, or a
+ * reference to a value defined outside the builder (`ref`).
+ */
 export class Value {
   /** @internal */
   constructor(
@@ -59,6 +62,14 @@ export interface OutputSpec {
   readonly dataType?: DataType
   /** Omitted: the value's known shape, else unknown rank. */
   readonly shape?: ReadonlyArray<Dim>
+}
+
+export interface GraphBuilderOptions {
+  /**
+   * Names already taken outside this builder (e.g. every value and node name of a model being
+   * extended): auto-generated names avoid them and explicit names that reuse one are rejected.
+   */
+  readonly reservedNames?: Iterable<string>
 }
 
 export interface ModelOptions {
@@ -175,13 +186,21 @@ export class GraphBuilder {
   private readonly nodes: Array<PendingNode> = []
   private readonly outputs: Array<{ value: Value; dataType: DataType; shape: ReadonlyArray<Dim> | undefined }> = []
   private readonly names = new Set<string>()
+  private readonly reserved: ReadonlySet<string>
   private counter = 0
 
-  constructor(readonly name: string = "graph") {}
+  constructor(readonly name: string = "graph", options: GraphBuilderOptions = {}) {
+    this.reserved = new Set(options.reservedNames ?? [])
+  }
+
+  private taken(name: string): boolean {
+    return this.names.has(name) || this.reserved.has(name)
+  }
 
   private claim(name: string, what: string): string {
     if (name === "") throw new Error(`${what}: names must be non-empty`)
     if (this.names.has(name)) throw new Error(`${what}: the name "${name}" is already used in graph "${this.name}"`)
+    if (this.reserved.has(name)) throw new Error(`${what}: the name "${name}" is reserved (already used by the model this graph extends)`)
     this.names.add(name)
     return name
   }
@@ -189,7 +208,7 @@ export class GraphBuilder {
   private fresh(prefix: string): string {
     let name: string
     do name = `${prefix}_${this.counter++}`
-    while (this.names.has(name))
+    while (this.taken(name))
     return name
   }
 
@@ -206,6 +225,17 @@ export class GraphBuilder {
     const v = new Value(this, this.claim(name, "input"), "input", dataType, shape)
     this.inputs.push(v)
     return v
+  }
+
+  /**
+   * A value defined outside this builder, used by name: a value of the model being extended
+   * (`extendModel`) or of the graph enclosing a subgraph. It is not declared as a graph input.
+   */
+  ref(name: string, dataType: DataType, shape?: ReadonlyArray<Dim>): Value {
+    if (name === "") throw new Error("ref: names must be non-empty")
+    if (this.names.has(name)) throw new Error(`ref: the name "${name}" is already used in graph "${this.name}"`)
+    this.names.add(name)
+    return new Value(this, name, "ref", dataType, shape)
   }
 
   /**
@@ -326,6 +356,7 @@ export class GraphBuilder {
     const opsets = new Map<string, number>([["", opset]])
     for (const [domain, version] of Object.entries(options.opsets ?? {})) opsets.set(domain === "ai.onnx" ? "" : domain, version)
     for (const n of this.nodes) if (!opsets.has(n.domain)) opsets.set(n.domain, 1)
+    if (this.refCount() > 0) throw new Error(`graph "${this.name}" references outside values (ref); extend a model with it (extendModel) or use it as a subgraph`)
     return {
       irVersion: options.irVersion ?? irVersionForOpset(opset),
       opsetImports: [...opsets].map(([domain, version]) => ({ domain, version })),
@@ -335,6 +366,13 @@ export class GraphBuilder {
       ...(options.docString !== undefined ? { docString: options.docString } : {}),
       ...(options.metadata !== undefined ? { metadata: options.metadata } : {})
     }
+  }
+
+  private refCount(): number {
+    let n = 0
+    for (const node of this.nodes) for (const v of node.inputs) if (v?.kind === "ref") n++
+    for (const o of this.outputs) if (o.value.kind === "ref") n++
+    return n
   }
 
   /** Serializes the model to ONNX bytes, loadable by `ort.InferenceSession.create(bytes)`. */

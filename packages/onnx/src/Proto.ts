@@ -231,6 +231,45 @@ const graphMessage = (g: GraphProto): Message => {
   return m
 }
 
+/** The repeated graph fields an extension appends to an existing model (see `extendModel`). */
+export interface GraphExtensionProto {
+  readonly nodes: ReadonlyArray<NodeProto>
+  readonly initializers?: ReadonlyArray<TensorProto>
+  /** New graph inputs (rare: extensions usually read the model's existing values). */
+  readonly inputs?: ReadonlyArray<ValueInfoProto>
+  readonly outputs?: ReadonlyArray<ValueInfoProto>
+  readonly valueInfo?: ReadonlyArray<ValueInfoProto>
+}
+
+/**
+ * A serialized ModelProto holding only repeated fields: `graph` with just the extension's nodes,
+ * initializers, inputs, outputs and value infos (no name, so the original keeps its own), new
+ * opset imports and metadata entries. Appended to a model's bytes, protobuf parsers merge it into
+ * the original: the singular `graph` message merges field by field and repeated fields append.
+ */
+export const encodeModelSuffix = (
+  graph: GraphExtensionProto,
+  opsetImports: ReadonlyArray<OperatorSetId> = [],
+  metadata: Readonly<Record<string, string>> = {}
+): Uint8Array => {
+  const g = new Message()
+  for (const n of graph.nodes) g.message(1, nodeMessage(n))
+  for (const t of graph.initializers ?? []) g.message(5, tensorMessage(t))
+  for (const v of graph.inputs ?? []) g.message(11, valueInfoMessage(v))
+  for (const v of graph.outputs ?? []) g.message(12, valueInfoMessage(v))
+  for (const v of graph.valueInfo ?? []) g.message(13, valueInfoMessage(v))
+  const m = new Message().message(7, g)
+  for (const o of opsetImports) m.message(8, opsetMessage(o))
+  for (const [key, value] of Object.entries(metadata)) m.message(14, new Message().string(1, key).string(2, value))
+  return m.encode()
+}
+
+const opsetMessage = (o: OperatorSetId): Message => {
+  const op = new Message()
+  if (o.domain !== "" && o.domain !== "ai.onnx") op.string(1, o.domain)
+  return op.varint(2, o.version)
+}
+
 /** Serializes a ModelProto to ONNX protobuf bytes (one allocation of the final size). */
 export const encodeModel = (model: ModelProto): Uint8Array => {
   const m = new Message().varint(1, model.irVersion)
@@ -240,12 +279,7 @@ export const encodeModel = (model: ModelProto): Uint8Array => {
   if (model.modelVersion !== undefined) m.varint(5, model.modelVersion)
   if (model.docString !== undefined) m.string(6, model.docString)
   m.message(7, graphMessage(model.graph))
-  for (const o of model.opsetImports) {
-    const op = new Message()
-    if (o.domain !== "" && o.domain !== "ai.onnx") op.string(1, o.domain)
-    op.varint(2, o.version)
-    m.message(8, op)
-  }
+  for (const o of model.opsetImports) m.message(8, opsetMessage(o))
   for (const [key, value] of Object.entries(model.metadata ?? {})) {
     m.message(14, new Message().string(1, key).string(2, value))
   }

@@ -4,6 +4,7 @@
 export { Attr, type AttrInput } from "./Attr.js"
 export {
   GraphBuilder,
+  type GraphBuilderOptions,
   irVersionForOpset,
   type ModelOptions,
   type OpOptions,
@@ -18,6 +19,7 @@ export {
   DataTypeCode,
   type Dim,
   encodeModel,
+  type GraphExtensionProto,
   type GraphProto,
   type ModelProto,
   type NodeProto,
@@ -28,3 +30,15 @@ export {
   validateTensor,
   type ValueInfoProto
 } from "./Proto.js"
+export {
+  type ExtendOptions,
+  extendModel,
+  extensionBuilder,
+  inspectModel,
+  modelExtension,
+  type ModelSummary,
+  type NodeSummary,
+  opsetOf,
+  producerOf,
+  type ValueSummary
+} from "./ModelExtension.js"
