@@ -1,10 +1,7 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, Ports, type PortType, Stage, StageError } from "@embedflow/core"
+import { NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, Stage, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { checkChunkOptions, chunkDocument, defaultChunkOptions } from "./Chunker.js"
-
-const withDefault = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, value: S["Encoded"]) =>
-  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
 
 export const chunk = Stage.make({
   name: "rag/chunk",
@@ -12,8 +9,8 @@ export const chunk = Stage.make({
   description: "splits texts into overlapping chunks by words or characters; chunk ids are `<text id>#<start>-<end>` (character offsets)",
   params: Schema.Struct({
     unit: withDefault(Schema.Literals(["words", "chars"]), defaultChunkOptions.unit),
-    size: withDefault(Schema.Int, defaultChunkOptions.size),
-    overlap: withDefault(Schema.Int, defaultChunkOptions.overlap)
+    size: withDefault(PositiveInt, defaultChunkOptions.size),
+    overlap: withDefault(NonNegativeInt, defaultChunkOptions.overlap)
   }),
   inputs: { texts: Ports.Texts },
   outputs: { chunks: Ports.Texts },

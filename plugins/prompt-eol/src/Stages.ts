@@ -1,7 +1,6 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
-import { PositiveInt, withDefault } from "./internal/params.js"
 import { DEFAULT_DEMONSTRATION_END, makePromptEolEncoder, promptEolTemplate } from "./PromptEol.js"
 
 export const DemonstrationParam = Schema.Struct({ sentence: Schema.String, word: Schema.String })
