@@ -20,6 +20,13 @@ export {
   promptEolTemplate
 } from "./Encoder.js"
 export {
+  EXPORTED_ONNX_FILE,
+  type ExportedEncoder,
+  type ExportedEncoderConfig,
+  exportEncoder,
+  type ExportEncoderOptions
+} from "./ExportEncoder.js"
+export {
   layerEmbeddingModel,
   layerLanguageModel,
   type LanguageModelOptions,

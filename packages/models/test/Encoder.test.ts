@@ -226,4 +226,21 @@ describe("Encoder on tiny-gpt2 (a causal LM)", () => {
     expect(value.lengths[match]).toBeLessThanOrEqual(24)
     expect(value.lengths[match + 1]).toBeGreaterThan(24)
   })
+
+  it("makeEncoder runs the config's onnxFile, not the folder's default", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "embedflow-onnxfile-"))
+    cpSync(tiny("tiny-bert"), dir, { recursive: true })
+    cpSync(join(dir, "onnx/model.onnx"), join(dir, "onnx/other.onnx"))
+    rmSync(join(dir, "onnx/model.onnx"))
+    const [out, missing] = await run(
+      Effect.gen(function* () {
+        const enc = yield* makeEncoder(encoderConfig({ model: dir, onnxFile: "onnx/other.onnx" }))
+        const base = yield* makeEncoder(encoderConfig({ model: tiny("tiny-bert") }))
+        const missing = yield* Effect.exit(makeEncoder(encoderConfig({ model: dir })))
+        return [maxAbsDiff(yield* enc.embed(texts), yield* base.embed(texts)), missing] as const
+      })
+    )
+    expect(out).toBe(0)
+    expect(Exit.isFailure(missing) && String(missing.cause)).toMatch(/missing onnx\/model.onnx/)
+  })
 })

@@ -4,10 +4,10 @@ import { ModelError } from "../ModelError.js"
 import type { LoadOptions } from "../ModelSource.js"
 import { planBatches } from "./batching.js"
 import { planFeeds, rightPadded } from "./feeds.js"
-import { resolveModelFolder } from "./folder.js"
-import { hiddenSize, maxPositions, readJson } from "./modelConfig.js"
+import { onnxFileOf, resolveModelFolder } from "./folder.js"
+import { type HfConfig, hiddenSize, maxPositions, readJson } from "./modelConfig.js"
 import { poolInto } from "./pooling.js"
-import { openHiddenStateSession, runSession } from "./session.js"
+import { openHiddenStateSession, openSession, runSession } from "./session.js"
 import { type Encoded, loadTokenizer, type Tokenizer } from "./tokenizer.js"
 
 export const PROMPT_EOL_TEMPLATE = 'This sentence : "{text}" means in one word:"'
@@ -22,10 +22,13 @@ export const makeEncoder = (config: EncoderConfig, load: LoadOptions = {}): Effe
     if (config.pooling === "prompt-eol" && !template.includes("{text}")) {
       return yield* new ModelError({ message: `encoder "${model}": promptTemplate must contain {text} (got ${JSON.stringify(template)})`, model })
     }
-    const folder = yield* resolveModelFolder(model, { ...load, device: config.device ?? load.device })
+    // The config's device and ONNX file take precedence over the load options'.
+    const options: LoadOptions = { ...load, device: config.device ?? load.device, onnxFile: config.onnxFile ?? load.onnxFile }
+    const folder = yield* resolveModelFolder(model, options)
     const hf = yield* readJson(model, folder.dir, "config.json")
     const tokenizer = yield* loadTokenizer(model, folder.dir)
-    const options = { ...load, device: config.device ?? load.device }
+    const exported = exportedOutput(hf)
+    if (exported !== undefined) return yield* makeExportedEncoder(config, folder.dir, options, hf, tokenizer, exported)
     const { session, output } = yield* openHiddenStateSession(model, folder.dir, options)
     const plan = yield* planFeeds(model, session, hf)
     const shape = session.shapeOf(output)
@@ -64,6 +67,81 @@ export const makeEncoder = (config: EncoderConfig, load: LoadOptions = {}): Effe
         return out
       })
 
+    return { config, dim, embed } satisfies EncoderShape
+  })
+
+/** config.json `embedflow` of a folder written by `exportEncoder`: the graph already pools (and normalises). */
+const exportedOutput = (hf: HfConfig): { readonly output: string; readonly normalize: boolean } | undefined => {
+  const e = hf.embedflow as { output?: unknown; normalize?: unknown } | undefined
+  return typeof e?.output === "string" ? { output: e.output, normalize: e.normalize === true } : undefined
+}
+
+/**
+ * An encoder over an exported folder: reads the pooled output [batch, dim] directly, so `pooling`
+ * and `promptTemplate` do not apply (the graph's own pooling does); rows are L2-normalised here only
+ * when `normalize` is asked and the graph does not already do it.
+ */
+const makeExportedEncoder = (
+  config: EncoderConfig,
+  dir: string,
+  options: LoadOptions,
+  hf: HfConfig,
+  tokenizer: Tokenizer,
+  exported: { readonly output: string; readonly normalize: boolean }
+): Effect.Effect<EncoderShape, ModelError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const model = config.model
+    const session = yield* openSession(model, dir, options)
+    const { output } = exported
+    if (!session.outputNames.includes(output)) {
+      return yield* new ModelError({
+        message: `model "${model}": config.json says embedflow.output is "${output}" but the graph's outputs are ${session.outputNames.join(", ")}`,
+        model,
+        file: onnxFileOf(options)
+      })
+    }
+    const plan = yield* planFeeds(model, session, hf)
+    const last = session.shapeOf(output)?.at(-1)
+    const declared = (hf.embedflow as { dim?: unknown }).dim
+    const dim = typeof last === "number" ? last : typeof declared === "number" ? declared : undefined
+    if (dim === undefined) {
+      return yield* new ModelError({ message: `model "${model}": cannot tell the size of output ${output} (no fixed last dim, no embedflow.dim)`, model, file: "config.json" })
+    }
+    const maxLength = Math.min(config.maxLength, maxPositions(hf) ?? Infinity)
+    const normalize = config.normalize && !exported.normalize
+    let warned = false
+    const embed = (texts: ReadonlyArray<string>): Effect.Effect<Float32Array, ModelError> =>
+      Effect.gen(function* () {
+        const out = new Float32Array(texts.length * dim)
+        if (texts.length === 0) return out
+        const encoded = texts.map((t) => tokenizer.encode(t, undefined, maxLength))
+        const truncated = encoded.filter((e) => e.fullLength > e.ids.length).length
+        if (truncated > 0 && !warned) {
+          warned = true
+          yield* Effect.logWarning(`encoder "${model}": ${truncated} of ${texts.length} texts exceed maxLength ${maxLength} tokens and were truncated (reported once per encoder)`)
+        }
+        for (const batch of planBatches(encoded.map((e) => e.ids.length), config.maxTokensPerBatch)) {
+          const padded = rightPadded(plan, batch.map((i) => encoded[i]), tokenizer.padId)
+          const result = yield* runSession(model, session, padded.feeds)
+          const pooled = result[output]
+          if (pooled === undefined || pooled.dims.length !== 2 || pooled.dims[1] !== dim) {
+            return yield* new ModelError({ message: `model "${model}": output ${output} has shape [${pooled?.dims.join(", ")}], expected [batch, ${dim}]`, model })
+          }
+          const data = pooled.data as Float32Array
+          for (let r = 0; r < batch.length; r++) {
+            const row = data.subarray(r * dim, (r + 1) * dim)
+            let scale = 1
+            if (normalize) {
+              let s = 0
+              for (let d = 0; d < dim; d++) s += row[d]! * row[d]!
+              scale = 1 / Math.max(Math.sqrt(s), 1e-12)
+            }
+            const dst = batch[r]! * dim
+            for (let d = 0; d < dim; d++) out[dst + d] = row[d]! * scale
+          }
+        }
+        return out
+      })
     return { config, dim, embed } satisfies EncoderShape
   })
 

@@ -6,7 +6,7 @@ import * as ort from "onnxruntime-node"
 import { ModelError } from "../ModelError.js"
 import type { LoadOptions } from "../ModelSource.js"
 import { onnxFileOf } from "./folder.js"
-import { appendGraphOutput, findProducer } from "./protobuf.js"
+import { extendModel, extensionBuilder, inspectModel, type ModelSummary, producerOf } from "@embedflow/onnx"
 
 export interface Session {
   readonly session: ort.InferenceSession
@@ -71,6 +71,12 @@ export const openSession = (model: string, dir: string, options: LoadOptions): E
     (s) => Effect.promise(() => s.session.release())
   )
 
+/** The final hidden state of a causal LM: the input of the MatMul/Gemm producing `logits`. */
+export const lmHeadInput = (info: ModelSummary): string | undefined => {
+  const head = producerOf(info, "logits")
+  return head !== undefined && ["MatMul", "Gemm"].includes(head.opType) && head.inputs[0] ? head.inputs[0] : undefined
+}
+
 /**
  * Opens a causal LM whose graph only outputs `logits`, adding the LM head's input (the final
  * hidden state) as an extra output so last-token / PromptEOL pooling can read it.
@@ -82,16 +88,22 @@ export const openSessionWithHidden = (model: string, dir: string, options: LoadO
       try: () => new Uint8Array(readFileSync(file)),
       catch: (e) => new ModelError({ message: `model "${model}": cannot read ${onnxFileOf(options)}: ${String(e)}`, model, file: onnxFileOf(options), cause: e })
     })
-    const head = findProducer(bytes, "logits")
-    if (head === undefined || !["MatMul", "Gemm"].includes(head.opType) || head.inputs[0] === undefined) {
+    const info = yield* Effect.try({
+      try: () => inspectModel(bytes),
+      catch: (e) => new ModelError({ message: `model "${model}": ${onnxFileOf(options)} is not a readable ONNX model: ${String(e)}`, model, file: onnxFileOf(options), cause: e })
+    })
+    const hiddenName = lmHeadInput(info)
+    if (hiddenName === undefined) {
       return yield* new ModelError({
         message: `model "${model}": its graph has no "last_hidden_state" output and "logits" is not produced by a MatMul/Gemm LM head, so the hidden state cannot be read`,
         model,
         file: onnxFileOf(options)
       })
     }
-    const hiddenName = head.inputs[0]
-    const patched = appendGraphOutput(bytes, hiddenName)
+    // The hidden state becomes a graph output: a few bytes appended to the protobuf.
+    const g = extensionBuilder(info)
+    g.output(g.ref(hiddenName, "float32"))
+    const patched = extendModel(bytes, g)
     // External weights are resolved next to the model file: load a copy from a temp folder that links them.
     const siblings = readdirSync(dirname(file)).filter((f) => f !== basename(file))
     const external = siblings.some((f) => f.startsWith(basename(file)) || f.endsWith(".data"))
