@@ -30,6 +30,8 @@ export interface ExportEncoderOptions {
   readonly outDir: string
   /** Extra provenance recorded under config.json `embedflow` (e.g. the training run). */
   readonly info?: Readonly<Record<string, unknown>> | undefined
+  /** Extra files written into the folder with the rest (relative path -> contents), e.g. the head's weights. */
+  readonly files?: Readonly<Record<string, string | Uint8Array>> | undefined
 }
 
 /** What config.json `embedflow` holds in an exported folder. */
@@ -127,6 +129,12 @@ const writeFolder = (model: string, dir: string, onnxFile: string, options: Expo
     const base = path.basename(onnxFile)
     for (const f of fs.readdirSync(path.dirname(path.join(dir, onnxFile)))) {
       if (f.startsWith(`${base}_data`) || f === `${base}.data`) fs.copyFileSync(path.join(dir, path.dirname(onnxFile), f), path.join(path.dirname(target), f))
+    }
+    for (const [name, contents] of Object.entries(options.files ?? {})) {
+      const file = path.resolve(tmp, name)
+      if (!file.startsWith(tmp + path.sep)) throw fail(model, `extra file "${name}" would land outside the folder`)
+      fs.mkdirSync(path.dirname(file), { recursive: true })
+      fs.writeFileSync(file, contents)
     }
     replaceDir(tmp, outDir)
   } catch (e) {

@@ -8,7 +8,6 @@ import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import * as EmbeddingCache from "./EmbeddingCache.js"
 import { writeEncoderFolder } from "./EncoderFolder.js"
-import { loadHeadEncoder } from "./HeadEncoder.js"
 import { PositiveInt, withDefault } from "./internal/params.js"
 import { objective, train as trainHead, type TrainingBatch } from "./Trainer.js"
 
@@ -17,7 +16,7 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  version: "1",
+  version: "2",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder; AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
@@ -97,10 +96,9 @@ export const train = Stage.make({
       }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
       const seconds = (performance.now() - started) / 1000
       const out = path.join(ctx.scratchDir, "model")
-      yield* Effect.tryPromise({
-        try: () => writeEncoderFolder(out, { baseModel: base, pooling: params.pooling, head: result.head }),
-        catch: (e) => fail(`cannot write the model folder: ${(e as Error).message}`, e)
-      })
+      yield* writeEncoderFolder(out, { baseModel: base, pooling: params.pooling, head: result.head }).pipe(
+        Effect.mapError((e) => fail(`cannot write the model folder: ${e.message}`, e))
+      )
       const objectiveBefore = result.history[0]!.trainLoss
       return {
         model: { path: out },
@@ -117,37 +115,5 @@ export const train = Stage.make({
           trainSeconds: seconds
         }
       }
-    })
-})
-
-export const embed = Stage.make({
-  name: "contrastive-trainer/embed",
-  version: "1",
-  description: "Embeds texts with a trained encoder folder (backbone + head) or a plain backbone folder; L2-normalised rows with the texts' ids",
-  params: Schema.Struct({
-    /** A backbone folder (relative to the graph file), used when no `model` input is connected. */
-    model: Schema.optionalKey(Schema.String),
-    /** Pooling of a plain backbone (a trained folder records its own). */
-    pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean")
-  }),
-  inputs: { texts: Ports.Texts, model: Ports.Model },
-  optionalInputs: ["model"],
-  outputs: { embeddings: Ports.Embeddings },
-  run: (params, inputs) =>
-    Effect.gen(function* () {
-      const ctx = yield* StageContext
-      const dir = inputs.model?.path ?? (params.model === undefined ? undefined : ctx.resolvePath(params.model))
-      if (dir === undefined) return yield* fail("connect a 'model' input (a trained encoder) or set the 'model' param (a backbone folder)")
-      const encoder = yield* loadHeadEncoder(yield* ModelHub, dir, params.pooling).pipe(
-        Effect.catchDefect((e) => Effect.fail(fail(`cannot load ${dir}: ${e instanceof Error ? e.message : String(e)}`, e)))
-      )
-      const data = new Float32Array(inputs.texts.length * encoder.dim)
-      const chunk = 256
-      for (let s = 0; s < inputs.texts.length; s += chunk) {
-        const part = inputs.texts.slice(s, s + chunk)
-        data.set(yield* encoder.embed(part.map((t) => t.text)), s * encoder.dim)
-        yield* ctx.progress(s + part.length, inputs.texts.length, "texts")
-      }
-      return { embeddings: { dim: encoder.dim, count: inputs.texts.length, data, ids: inputs.texts.map((t) => t.id) } }
     })
 })

@@ -1,12 +1,11 @@
 import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
-import { embed, train } from "./Stages.js"
+import { train } from "./Stages.js"
 
 export * as EmbeddingCache from "./EmbeddingCache.js"
-export { HEAD_FILE, HEAD_ONNX, type HeadEncoderConfig, readHeadConfig, writeEncoderFolder } from "./EncoderFolder.js"
-export { type HeadEncoder, loadHeadEncoder, withHead } from "./HeadEncoder.js"
+export { HEAD_FILE, type HeadEncoderConfig, readHeadConfig, writeEncoderFolder } from "./EncoderFolder.js"
 export { type Floats, type InfoNceResult, maskedInfoNce } from "./Objective.js"
-export { embed, train } from "./Stages.js"
+export { train } from "./Stages.js"
 export {
   batchLoss,
   type EpochRecord,
@@ -22,7 +21,7 @@ export {
 export const plugin = Plugin.make({
   name: "contrastive-trainer",
   version: "0.1.0",
-  description: "MultiCSR stage 4: masked supervised InfoNCE training of a head over a frozen encoder, and embedding with the result",
+  description: "MultiCSR stage 4: masked supervised InfoNCE training of a head over a frozen encoder, exported as one ONNX encoder (embed it with models/embed)",
   layer: ModelHub.layer,
-  stages: [train, embed]
+  stages: [train]
 })
