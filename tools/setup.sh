@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip   # onnxruntime-node's postinstall fetches CUDA files: keep the CPU build
 step() { printf '\n[setup] %s\n' "$*" >&2; }
 
-# 1. System packages (Debian): native build tools and BLAS for faiss.
-apt_packages=(build-essential cmake libopenblas-dev patchelf dpkg-dev)
+# 1. System packages (Debian): native build tools, faiss and BLAS for the faiss addons, and Chromium
+#    for the RAG example's browser test.
+apt_packages=(build-essential cmake libfaiss-dev libopenblas-dev patchelf chromium)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -39,9 +40,11 @@ if [ -f tools/faiss-build/build.sh ]; then
   bash tools/faiss-build/build.sh
 fi
 
-# 4. TypeScript build of every package (incremental).
-step "tsc -b"
-npx tsc -b tsconfig.build.json
+# 4. TypeScript build of every package, in dependency order, one tsc process per package (nx caches
+#    them). A single `tsc -b` over the whole workspace shares one module-resolution cache across
+#    projects and, on a clean tree, can cache a dependency's not-yet-built types as missing.
+step "build (nx run-many -t build)"
+npx nx run-many -t build --outputStyle=static
 chmod +x packages/cli/dist/bin.js   # npm linked `embedflow` before the file existed
 
 # 5. Built-in models: tiny real-format test models and the GloVe static encoder (cached by content).
