@@ -7,9 +7,11 @@ import * as path from "node:path"
 
 const root = path.resolve(import.meta.dirname, "..")
 const check = process.argv.includes("--check")
-const dirs = ["packages", "plugins", "tools", "examples"].flatMap((g) =>
-  readdirSync(path.join(root, g)).map((d) => path.join(g, d)).filter((d) => existsSync(path.join(root, d, "package.json")))
-)
+const dirs = [
+  ...["packages", "plugins", "tools", "examples"].flatMap((g) => readdirSync(path.join(root, g)).map((d) => path.join(g, d))),
+  "bench",
+  "e2e"
+].filter((d) => existsSync(path.join(root, d, "package.json")))
 const byName = new Map(dirs.map((d) => [JSON.parse(readFileSync(path.join(root, d, "package.json"), "utf8")).name, d]))
 
 const sources = (dir) =>
@@ -20,16 +22,17 @@ const sources = (dir) =>
 
 let problems = 0
 for (const dir of dirs) {
-  const src = path.join(root, dir, "src")
+  const src = path.join(root, dir, existsSync(path.join(root, dir, "src")) ? "src" : "test")
   const tsconfigFile = path.join(root, dir, "tsconfig.json")
-  if (!existsSync(src) || !existsSync(tsconfigFile)) continue
+  if (!existsSync(src)) continue
+  const hasTsconfig = existsSync(tsconfigFile)
   const imported = new Set()
   for (const file of sources(src)) {
     for (const m of readFileSync(file, "utf8").matchAll(/from "(@embedflow\/[a-z0-9-]+)"/g)) imported.add(m[1])
   }
   const pkgFile = path.join(root, dir, "package.json")
   const pkg = JSON.parse(readFileSync(pkgFile, "utf8"))
-  const tsconfig = JSON.parse(readFileSync(tsconfigFile, "utf8"))
+  const tsconfig = hasTsconfig ? JSON.parse(readFileSync(tsconfigFile, "utf8")) : {}
   const refs = new Set((tsconfig.references ?? []).map((r) => path.normalize(path.join(dir, r.path))))
   let changed = false
   for (const name of [...imported].sort()) {
@@ -40,7 +43,7 @@ for (const dir of dirs) {
       ;(pkg.dependencies ??= {})[name] = "*"
       changed = true
     }
-    if (!refs.has(target)) {
+    if (hasTsconfig && !refs.has(target)) {
       console.log(`${dir}: imports ${name} but tsconfig does not reference ${target}`)
       ;(tsconfig.references ??= []).push({ path: path.relative(dir, target) })
       refs.add(target)
@@ -51,7 +54,7 @@ for (const dir of dirs) {
     problems++
     if (!check) {
       writeFileSync(pkgFile, JSON.stringify(pkg, null, 2) + "\n")
-      writeFileSync(tsconfigFile, JSON.stringify(tsconfig, null, 2) + "\n")
+      if (hasTsconfig) writeFileSync(tsconfigFile, JSON.stringify(tsconfig, null, 2) + "\n")
     }
   }
 }
