@@ -25,8 +25,11 @@ export const make = (plugin: Plugin): Plugin => {
 /** All stages of the loaded plugins, by name. */
 export class Registry {
   private readonly byName = new Map<string, AnyStage>()
-  constructor(readonly plugins: ReadonlyArray<Plugin>) {
-    for (const plugin of plugins) {
+  readonly plugins: ReadonlyArray<Plugin>
+  constructor(plugins: ReadonlyArray<Plugin>) {
+    // The same plugin named twice (built in and in a graph's `plugins:`) is loaded once.
+    this.plugins = plugins.filter((p, i) => plugins.indexOf(p) === i)
+    for (const plugin of this.plugins) {
       for (const stage of plugin.stages) {
         if (this.byName.has(stage.name)) throw new Error(`stage '${stage.name}' is provided by two plugins`)
         this.byName.set(stage.name, stage)

@@ -106,3 +106,12 @@ describe("Graph.validate", () => {
     expect(Graph.render(graph, "dot")).toContain('"n" -> "s"')
   })
 })
+
+describe("Plugin.Registry", () => {
+  it("loads a plugin named twice once, and rejects two plugins claiming one stage", async () => {
+    const { plugin } = await import("./fixtures.js")
+    const { Plugin } = await import("../src/index.js")
+    expect(new Plugin.Registry([plugin, plugin]).plugins).toHaveLength(1)
+    expect(() => new Plugin.Registry([plugin, { ...plugin }])).toThrow("stage 'test/range' is provided by two plugins")
+  })
+})
