@@ -10,6 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // The JSON report is what tools/test-summary.mjs adds up across packages.
+    reporters: ["default", ["json", { outputFile: "test-results.json" }]],
     server: { deps: { inline: [/@embedflow\//] } }
   }
 })

@@ -25,11 +25,12 @@ export interface HeadEncoderConfig {
 /** Exports backbone + pooling + head + L2 normalisation as one ONNX model folder at `dir` (atomically). */
 export const writeEncoderFolder = (
   dir: string,
-  options: { readonly baseModel: string; readonly pooling: "cls" | "mean"; readonly head: Head }
+  options: { readonly baseModel: string; readonly onnxFile?: string | undefined; readonly pooling: "cls" | "mean"; readonly head: Head }
 ): Effect.Effect<ExportedEncoder, ModelError> => {
   const config: HeadEncoderConfig = { format: "embedflow.head-encoder/v1", pooling: options.pooling, baseModel: options.baseModel, head: options.head.toJSON() }
   return exportEncoder({
     backbone: options.baseModel,
+    ...(options.onnxFile !== undefined ? { onnxFile: options.onnxFile } : {}),
     pooling: options.pooling,
     normalize: true,
     head: options.head,

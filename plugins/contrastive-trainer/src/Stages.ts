@@ -22,6 +22,8 @@ export const train = Stage.make({
   params: Schema.Struct({
     /** Frozen backbone folder (relative to the graph file). */
     encoder: Schema.String,
+    /** ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx. */
+    onnxFile: Schema.optionalKey(Schema.String),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     head: withDefault(Schema.Literals(["linear", "adapter"]), "linear"),
     /** Adapter rank (head: adapter). */
@@ -42,7 +44,8 @@ export const train = Stage.make({
       const ctx = yield* StageContext
       if (inputs.batches.length === 0) return yield* fail("no training batches")
       const base = ctx.resolvePath(params.encoder)
-      const backbone = yield* (yield* ModelHub).encoder({ model: base, pooling: params.pooling, normalize: false })
+      const onnxFile = params.onnxFile !== undefined ? { onnxFile: params.onnxFile } : {}
+      const backbone = yield* (yield* ModelHub).encoder({ model: base, pooling: params.pooling, normalize: false, ...onnxFile })
       const dev = inputs.dev ?? []
       const texts = new Set<string>()
       for (const b of inputs.batches) for (const t of [...b.anchors, ...b.positives, ...b.negatives]) texts.add(t)
@@ -96,7 +99,7 @@ export const train = Stage.make({
       }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
       const seconds = (performance.now() - started) / 1000
       const out = path.join(ctx.scratchDir, "model")
-      yield* writeEncoderFolder(out, { baseModel: base, pooling: params.pooling, head: result.head }).pipe(
+      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head }).pipe(
         Effect.mapError((e) => fail(`cannot write the model folder: ${e.message}`, e))
       )
       const objectiveBefore = result.history[0]!.trainLoss

@@ -13,6 +13,8 @@ export const mask = Stage.make({
   params: Schema.Struct({
     /** Teacher encoder folder (relative to the graph file); unused with mode none. */
     teacher: Schema.String,
+    /** ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx. */
+    teacherOnnxFile: Schema.optionalKey(Schema.String),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     mode: withDefault(Schema.Literals(["none", "threshold", "gist"]), "threshold"),
     threshold: withDefault(Schema.Number, 0.9),
@@ -29,7 +31,12 @@ export const mask = Stage.make({
       const ctx = yield* StageContext
       if (inputs.triples.length === 0) return yield* new StageError({ message: "no triples to batch (did curation drop them all?)" })
       const hub = yield* ModelHub
-      const encoder = params.mode === "none" ? undefined : yield* hub.encoder({ model: ctx.resolvePath(params.teacher), pooling: params.pooling, normalize: true })
+      const encoder = params.mode === "none" ? undefined : yield* hub.encoder({
+            model: ctx.resolvePath(params.teacher),
+            pooling: params.pooling,
+            normalize: true,
+            ...(params.teacherOnnxFile !== undefined ? { onnxFile: params.teacherOnnxFile } : {})
+          })
       let done = 0
       const triples = params.hardNegatives ? inputs.triples : inputs.triples.map(({ negative: _dropped, ...t }) => t)
       const result = yield* maskBatches(triples, {
