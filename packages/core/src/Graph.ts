@@ -63,7 +63,8 @@ export const readFile = (file: string): Effect.Effect<unknown, GraphValidationEr
         return mod.default ?? mod.graph
       }
       const text = await fs.readFile(file, "utf8")
-      return ext === ".json" ? JSON.parse(text) : YAML.parse(text)
+      // YAML merge keys (`<<: *anchor`) let graph variants share params.
+      return ext === ".json" ? JSON.parse(text) : YAML.parse(text, { merge: true })
     },
     catch: (e) =>
       new GraphValidationError({

@@ -115,3 +115,15 @@ describe("Plugin.Registry", () => {
     expect(() => new Plugin.Registry([plugin, { ...plugin }])).toThrow("stage 'test/range' is provided by two plugins")
   })
 })
+
+describe("Graph.readFile", () => {
+  it("reads YAML with merge keys, so graph variants can share params", async () => {
+    const fs = await import("node:fs/promises")
+    const os = await import("node:os")
+    const path = await import("node:path")
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-yaml-")), "g.yaml")
+    await fs.writeFile(file, "name: m\nnodes:\n  - { id: a, stage: test/range, params: &p { n: 2 } }\n  - { id: b, stage: test/range, params: { <<: *p } }\n")
+    const graph = await Effect.runPromise(Graph.load(file, registry))
+    expect(graph.nodes.map((n) => n.params)).toEqual([{ n: 2 }, { n: 2 }])
+  })
+})
