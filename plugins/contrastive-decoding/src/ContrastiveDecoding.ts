@@ -1,6 +1,7 @@
+import { deriveSeed } from "@embedflow/core"
 import type { CausalLMShape, ModelError } from "@embedflow/models"
+import { Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { childSeed, makeRng, type Rng } from "./internal/rng.js"
 import { combineLogits } from "./Logits.js"
 import { makeSampler, type SamplingOptions } from "./Sampling.js"
 
@@ -66,7 +67,7 @@ const decodeBatch = (lm: CausalLMShape, jobs: ReadonlyArray<DecodeJob>, options:
     const vocab = decoder.vocabSize
     const combined = new Float32Array(vocab)
     const sample = makeSampler(vocab, options)
-    const rngs: Array<Rng> = jobs.map((j) => makeRng(j.seed))
+    const rngs = jobs.map((j) => new Rng(j.seed))
     const ids: Array<Array<number>> = jobs.map(() => [])
     const texts: Array<string> = jobs.map(() => "")
     const finish: Array<FinishReason | undefined> = jobs.map(() => undefined)
@@ -124,4 +125,4 @@ const decodeBatch = (lm: CausalLMShape, jobs: ReadonlyArray<DecodeJob>, options:
 
 /** The seed of one generated sequence: the stage seed, the premise id and the stream name. */
 export const sequenceSeed = (seed: number, premiseId: string, stream: "entailment" | "contradiction"): number =>
-  childSeed(seed, `${premiseId}/${stream}`)
+  deriveSeed(seed, `${premiseId}/${stream}`)

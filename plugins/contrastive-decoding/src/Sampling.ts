@@ -1,4 +1,4 @@
-import type { Rng } from "./internal/rng.js"
+import type { Rng } from "@embedflow/tensor"
 
 export interface SamplingOptions {
   /** 0 picks the most likely token (greedy); otherwise logits are divided by it before softmax. */

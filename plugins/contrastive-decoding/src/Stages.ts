@@ -16,7 +16,8 @@ export const InstructionsParam = Schema.Struct({
 
 export const generate = Stage.make({
   name: "contrastive-decoding/generate",
-  version: "1",
+  // 2: sampling draws from @embedflow/tensor's Rng (xoshiro128**), so sampled texts differ from 1.
+  version: "2",
   description:
     "MultiCSR generation: per premise an entailment and a contradiction, by instructive decoding (logits = l(instruction) - w * l(noisy instruction)), both prompts decoded in lock-step",
   params: Schema.Struct({

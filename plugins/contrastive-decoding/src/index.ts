@@ -9,7 +9,6 @@ export { combineLogits } from "./Logits.js"
 export { argmax, makeSampler, type SamplingOptions } from "./Sampling.js"
 export { parsePremises } from "./Premises.js"
 export { generate, InstructionsParam, loadPremises } from "./Stages.js"
-export { makeRng, type Rng } from "./internal/rng.js"
 
 export const plugin = Plugin.make({
   name: "contrastive-decoding",

@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest"
-import { argmax, combineLogits, makeRng, makeSampler } from "../src/index.js"
+import { Rng } from "@embedflow/tensor"
+import { argmax, combineLogits, makeSampler } from "../src/index.js"
 
 describe("combineLogits", () => {
   it("is instructed - w * noisy, rounded once to float32, read from row offsets of one buffer", () => {
     const vocab = 7
-    const rng = makeRng(3)
+    const rng = new Rng(3)
     const buf = Float32Array.from({ length: 3 * vocab }, () => (rng.next() - 0.5) * 20)
     const out = new Float32Array(vocab)
     for (const w of [0, 0.3, 1, 2.5, -0.7]) {
@@ -33,13 +34,13 @@ describe("makeSampler", () => {
   const logits = Float32Array.of(1, 3, 2, 0.5, -1)
 
   it("is argmax at temperature 0, first index on ties", () => {
-    expect(makeSampler(5, { temperature: 0, topP: 1 })(logits, makeRng(1))).toBe(1)
+    expect(makeSampler(5, { temperature: 0, topP: 1 })(logits, new Rng(1))).toBe(1)
     expect(argmax(Float32Array.of(1, 4, 4))).toBe(1)
   })
 
   it("draws with softmax(logits / T) frequencies", () => {
     const sample = makeSampler(5, { temperature: 2, topP: 1 })
-    const rng = makeRng(7)
+    const rng = new Rng(7)
     const counts = new Array(5).fill(0)
     const n = 40000
     for (let i = 0; i < n; i++) counts[sample(logits, rng)]++
@@ -51,7 +52,7 @@ describe("makeSampler", () => {
   it("keeps only the nucleus and renormalises it", () => {
     // Probabilities at T=1: ~[0.086, 0.636, 0.234, 0.052, 0.012]; top-p 0.8 keeps tokens 1 and 2.
     const sample = makeSampler(5, { temperature: 1, topP: 0.8 })
-    const rng = makeRng(11)
+    const rng = new Rng(11)
     const counts = new Array(5).fill(0)
     const n = 20000
     for (let i = 0; i < n; i++) counts[sample(logits, rng)]++
@@ -63,7 +64,7 @@ describe("makeSampler", () => {
   it("is reproducible from the seed", () => {
     const sample = makeSampler(5, { temperature: 1, topP: 0.95 })
     const draw = (seed: number) => {
-      const rng = makeRng(seed)
+      const rng = new Rng(seed)
       return Array.from({ length: 50 }, () => sample(logits, rng))
     }
     expect(draw(5)).toEqual(draw(5))

@@ -16,7 +16,8 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  version: "2",
+  // 3: the epoch shuffle draws from @embedflow/tensor's Rng, so the trained head differs from 2.
+  version: "3",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder; AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({

@@ -1,6 +1,5 @@
-import { AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, matrix } from "@embedflow/tensor"
+import { AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, matrix, Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { permutation } from "./internal/rng.js"
 import { maskedInfoNce } from "./Objective.js"
 
 /** One batch as the head sees it: frozen embeddings of its anchors then its candidates. */
@@ -108,7 +107,7 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
 
     let step = 0
     for (let epoch = 1; epoch <= options.epochs; epoch++) {
-      const order = permutation(batches.length, (options.seed + Math.imul(epoch, 0x9e3779b1)) >>> 0)
+      const order = new Rng((options.seed + Math.imul(epoch, 0x9e3779b1)) >>> 0).permutation(batches.length)
       let sum = 0
       let n = 0
       let lr = 0

@@ -1,6 +1,6 @@
 import type { Ports } from "@embedflow/core"
+import { Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { permutation } from "./internal/rng.js"
 import { type MaskedBatch, packMask } from "./MaskedBatches.js"
 import { cosineMatrix, maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
 
@@ -14,7 +14,7 @@ export interface BatchOptions {
 /** Seeded shuffle of the triples into consecutive batches. */
 export const makeBatches = <T>(items: ReadonlyArray<T>, options: BatchOptions): Array<Array<T>> => {
   if (!(options.batchSize >= 1)) throw new RangeError(`batchSize must be >= 1, got ${options.batchSize}`)
-  const order = permutation(items.length, options.seed)
+  const order = new Rng(options.seed).permutation(items.length)
   const batches: Array<Array<T>> = []
   for (let s = 0; s < items.length; s += options.batchSize) {
     if (options.dropLast && s + options.batchSize > items.length) break

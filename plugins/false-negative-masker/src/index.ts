@@ -6,7 +6,6 @@ export { columns, MaskedBatch, MaskedBatches, packMask, unpackMask } from "./Mas
 export { type BatchOptions, batchTexts, makeBatches, maskBatches, type MaskBatchesOptions, type MaskReport } from "./Masker.js"
 export { cosineMatrix, maskFalseNegatives, type MaskMode, type MaskOptions } from "./MaskRule.js"
 export { mask } from "./Stages.js"
-export { makeRng, permutation } from "./internal/rng.js"
 
 export const plugin = Plugin.make({
   name: "false-negative-masker",

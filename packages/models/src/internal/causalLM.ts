@@ -1,3 +1,4 @@
+import { Rng } from "@embedflow/tensor"
 import { Effect, type Scope } from "effect"
 import * as ort from "onnxruntime-node"
 import type { CausalLMOptions, CausalLMShape, Decoder, GenerateOptions, LogLikelihood } from "../CausalLM.js"
@@ -7,7 +8,6 @@ import { emptyPast, type FeedPlan, planFeeds, rightPadded, useCacheBranch } from
 import { resolveModelFolder } from "./folder.js"
 import { logSoftmaxAt, pickToken } from "./logits.js"
 import { eosTokenId, type HfConfig, maxPositions, readJson, vocabSize } from "./modelConfig.js"
-import { makeRng } from "./rng.js"
 import { openSession, runSession, type Session } from "./session.js"
 import { loadTokenizer, type Tokenizer } from "./tokenizer.js"
 
@@ -92,7 +92,9 @@ export const makeCausalLM = (model: string, options: CausalLMOptions = {}): Effe
         Effect.gen(function* () {
           if (prompts.length === 0) return []
           const d = yield* openDecoder(prompts)
-          const rngs = prompts.map((_, i) => makeRng(opts.seed, i))
+          // Row i samples from the i-th fork of the seed's stream, whatever the other rows are.
+          const root = new Rng(Math.trunc(opts.seed))
+          const rngs = prompts.map(() => root.fork())
           const generated: Array<Array<number>> = prompts.map(() => [])
           const texts: Array<string | undefined> = prompts.map(() => undefined)
           const filler = eos ?? tokenizer.padId

@@ -1,4 +1,4 @@
-import type { Rng } from "./rng.js"
+import type { Rng } from "@embedflow/tensor"
 
 /** log softmax(row)[index], in float64. */
 export const logSoftmaxAt = (logits: Float32Array, offset: number, vocab: number, index: number): number => {
