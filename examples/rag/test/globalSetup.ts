@@ -6,7 +6,6 @@ import type { TestProject } from "vitest/node"
 
 declare module "vitest" {
   export interface ProvidedContext {
-    tinyModels: string
     glove: string
   }
 }
@@ -14,22 +13,23 @@ declare module "vitest" {
 const repoRoot = resolve(import.meta.dirname, "../../..")
 
 /**
- * Builds the tiny models (~2 s) into a temp folder, and uses the GloVe encoder that tools/setup.sh
- * builds into models/glove-6b-100d, or builds a 100k-word one (~5 s) when it is absent. The
- * builders run as CLIs in child processes (they use import.meta.resolve, which vitest's module
- * runner does not support).
+ * Uses the GloVe encoder that tools/setup.sh builds into models/glove-6b-100d, or builds a
+ * 100k-word one (~5 s) into a temp folder when it is absent. The builder runs as its CLI in a child
+ * process (it uses import.meta.resolve, which vitest's module runner does not support). The tiny
+ * models come from the shared ../../vitest.tiny-models.ts.
  */
 export default function setup(project: TestProject) {
-  const dir = mkdtempSync(join(tmpdir(), "embedflow-rag-test-"))
-  const node = (script: string, ...args: Array<string>) =>
-    execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", join(repoRoot, script), ...args], { cwd: repoRoot, stdio: "pipe" })
-  node("tools/tiny-models/src/main.ts", join(dir, "tiny"))
   let glove = join(repoRoot, "models/glove-6b-100d")
-  if (!existsSync(join(glove, "onnx/model.onnx"))) {
-    glove = join(dir, "glove")
-    node("tools/static-encoder/src/main.ts", glove, "--max-words=100000")
+  if (existsSync(join(glove, "onnx/model.onnx"))) {
+    project.provide("glove", glove)
+    return
   }
-  project.provide("tinyModels", join(dir, "tiny"))
+  const dir = mkdtempSync(join(tmpdir(), "embedflow-rag-test-"))
+  glove = join(dir, "glove")
+  execFileSync(process.execPath, ["--conditions=source", "--import", "tsx", join(repoRoot, "tools/static-encoder/src/main.ts"), glove, "--max-words=100000"], {
+    cwd: repoRoot,
+    stdio: "pipe"
+  })
   project.provide("glove", glove)
   return () => rmSync(dir, { recursive: true, force: true })
 }
