@@ -12,8 +12,8 @@ import { parseArgs } from "node:util"
 import { Bm25 } from "@embedflow/bm25"
 import { KlDistiller, RetrieverFolder } from "@embedflow/kl-distiller"
 import { type LabeledExample, PromptTemplate } from "@embedflow/llm-scorer"
-import { encoderConfig, makeCausalLM, makeEncoder } from "@embedflow/models"
-import { EmbeddingCache, RewardModelFolder } from "@embedflow/reward-cross-encoder"
+import { EmbeddingCache, encoderConfig, makeCausalLM, makeEncoder } from "@embedflow/models"
+import { RewardModelFolder } from "@embedflow/reward-cross-encoder"
 import { Effect } from "effect"
 
 const here = path.dirname(new URL(import.meta.url).pathname)

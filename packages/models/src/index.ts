@@ -34,6 +34,7 @@ export {
   makeLanguageModel,
   promptText
 } from "./EffectAi.js"
+export * as EmbeddingCache from "./EmbeddingCache.js"
 export { ModelError } from "./ModelError.js"
 export { layerModelHub, makeModelHub, ModelHub, type ModelHubOptions, type ModelHubShape } from "./ModelHub.js"
 export {

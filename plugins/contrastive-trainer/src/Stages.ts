@@ -2,11 +2,10 @@
 import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
 import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
-import { ModelHub } from "@embedflow/models"
+import { EmbeddingCache, ModelHub } from "@embedflow/models"
 import { l2Normalize, matrix } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as path from "node:path"
-import * as EmbeddingCache from "./EmbeddingCache.js"
 import { writeEncoderFolder } from "./EncoderFolder.js"
 import { PositiveInt, withDefault } from "./internal/params.js"
 import { objective, train as trainHead, type TrainingBatch } from "./Trainer.js"
@@ -52,7 +51,7 @@ export const train = Stage.make({
       for (const b of inputs.batches) for (const t of [...b.anchors, ...b.positives, ...b.negatives]) texts.add(t)
       for (const p of dev) texts.add(p.a).add(p.b)
       yield* ctx.log(`embedding ${texts.size} distinct texts once with the frozen backbone`)
-      const cache = yield* EmbeddingCache.build(backbone.embed, texts, { chunk: 256, onProgress: (d, n) => ctx.progress(d, n, "texts") })
+      const cache = yield* EmbeddingCache.build(backbone, texts, { batchSize: 256, onProgress: (d, n) => ctx.progress(d, n, "texts") })
       const dim = cache.dim
       const batches: Array<TrainingBatch> = yield* Effect.try({
         try: () =>

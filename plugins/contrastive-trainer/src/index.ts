@@ -2,7 +2,6 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { train } from "./Stages.js"
 
-export * as EmbeddingCache from "./EmbeddingCache.js"
 export { HEAD_FILE, type HeadEncoderConfig, readHeadConfig, writeEncoderFolder } from "./EncoderFolder.js"
 export { type Floats, type InfoNceResult, maskedInfoNce } from "./Objective.js"
 export { train } from "./Stages.js"

@@ -1,5 +1,6 @@
 import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
-import { EmbeddingCache, type Training } from "@embedflow/reward-cross-encoder"
+import { EmbeddingCache } from "@embedflow/models"
+import type { Training } from "@embedflow/reward-cross-encoder"
 import { type Head, matrix } from "@embedflow/tensor"
 import { kendallTau } from "./KendallTau.js"
 import { objective, type ObjectiveOptions } from "./Objective.js"

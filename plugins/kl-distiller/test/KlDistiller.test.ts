@@ -1,5 +1,6 @@
 import type { ScoredQuery } from "@embedflow/llm-scorer"
-import { EmbeddingCache, Training } from "@embedflow/reward-cross-encoder"
+import { EmbeddingCache } from "@embedflow/models"
+import { Training } from "@embedflow/reward-cross-encoder"
 import { LowRankResidualAdapter, Rng } from "@embedflow/tensor"
 import { describe, expect, it } from "vitest"
 import { kendallTau } from "../src/KendallTau.js"

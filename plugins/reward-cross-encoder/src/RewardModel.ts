@@ -1,9 +1,7 @@
 import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
-import type { EncoderShape, ModelError } from "@embedflow/models"
+import { EmbeddingCache, type EncoderShape, type ModelError } from "@embedflow/models"
 import { type Head, listwiseCrossEntropy, matrix } from "@embedflow/tensor"
 import { Effect } from "effect"
-import type { EmbeddingCache } from "./EmbeddingCache.js"
-import { build, gather } from "./EmbeddingCache.js"
 import type { TrainingTools } from "./internal/training.js"
 
 /**
@@ -80,7 +78,7 @@ export interface EpochStats {
  */
 export const train = (
   head: Head,
-  cache: EmbeddingCache,
+  cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>,
   options: TrainOptions,
   tools: TrainingTools,
@@ -94,7 +92,7 @@ export const train = (
     for (let start = 0; start < groups.length; start += options.batchSize) {
       const batch = groups.slice(start, start + options.batchSize)
       const texts = batch.flatMap((g) => g.pairs)
-      const scores = head.forward(matrix(texts.length, cache.dim, gather(cache, texts))).data
+      const scores = head.forward(matrix(texts.length, cache.dim, EmbeddingCache.gather(cache, texts))).data
       const grad = new Float32Array(texts.length)
       let at = 0
       for (const g of batch) {
@@ -121,8 +119,8 @@ export const train = (
 }
 
 /** Reward of each (query, candidate) pair: the head's score of the cached pair embedding. */
-export const score = (head: Head, cache: EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
-  head.predict(matrix(pairs.length, cache.dim, gather(cache, pairs))).data
+export const score = (head: Head, cache: EmbeddingCache.EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
+  head.predict(matrix(pairs.length, cache.dim, EmbeddingCache.gather(cache, pairs))).data
 
 /** Rewards of arbitrary (query, demonstration) pairs: embeds the pair texts with the backbone, then scores. */
 export const scorePairs = (
@@ -132,5 +130,5 @@ export const scorePairs = (
   batchSize = 64
 ): Effect.Effect<Float32Array, ModelError> => {
   const texts = pairs.map((p) => pairText(p.query, p.candidate))
-  return Effect.map(build(encoder, texts, { batchSize }), (cache) => score(head, cache, texts))
+  return Effect.map(EmbeddingCache.build(encoder, texts, { batchSize }), (cache) => score(head, cache, texts))
 }

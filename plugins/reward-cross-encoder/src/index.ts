@@ -2,7 +2,6 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { score, train } from "./Stages.js"
 
-export * as EmbeddingCache from "./EmbeddingCache.js"
 export * as RewardModel from "./RewardModel.js"
 export * as RewardModelFolder from "./RewardModelFolder.js"
 export { score, train } from "./Stages.js"

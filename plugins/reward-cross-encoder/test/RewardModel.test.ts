@@ -1,6 +1,6 @@
 import type { ScoredQuery } from "@embedflow/llm-scorer"
+import { EmbeddingCache } from "@embedflow/models"
 import { describe, expect, it } from "vitest"
-import * as EmbeddingCache from "../src/EmbeddingCache.js"
 import { Mlp, Rng } from "@embedflow/tensor"
 import { tools } from "../src/internal/training.js"
 import { pairText, score, train, trainingGroups } from "../src/RewardModel.js"

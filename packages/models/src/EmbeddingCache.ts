@@ -1,9 +1,10 @@
-import type { EncoderShape, ModelError } from "@embedflow/models"
 import { Effect } from "effect"
+import type { EncoderShape } from "./Encoder.js"
+import type { ModelError } from "./ModelError.js"
 
 /**
- * Frozen-backbone embeddings of a set of texts, each text embedded once: training a head over a
- * frozen encoder runs the backbone once per distinct text, not once per epoch or per pair.
+ * Frozen-backbone embeddings of a set of texts, each distinct text embedded once: training a head
+ * over a frozen encoder then runs the backbone once per text, not once per epoch or per pair.
  */
 export interface EmbeddingCache {
   readonly dim: number
@@ -14,6 +15,7 @@ export interface EmbeddingCache {
   readonly rowOf: (text: string) => number
 }
 
+/** A cache over rows already computed: row i of `data` is the embedding of `texts[i]`. */
 export const fromRows = (texts: ReadonlyArray<string>, data: Float32Array, dim: number): EmbeddingCache => {
   if (data.length !== texts.length * dim) {
     throw new Error(`embedding cache: ${data.length} floats for ${texts.length} texts of dim ${dim}`)
@@ -34,7 +36,7 @@ export const fromRows = (texts: ReadonlyArray<string>, data: Float32Array, dim: 
 
 /** Embeds the distinct texts of `texts` with `encoder`, `batchSize` texts a call. */
 export const build = (
-  encoder: EncoderShape,
+  encoder: Pick<EncoderShape, "dim" | "embed">,
   texts: Iterable<string>,
   options: { readonly batchSize: number; readonly onProgress?: ((done: number, total: number) => Effect.Effect<void>) | undefined }
 ): Effect.Effect<EmbeddingCache, ModelError> =>
@@ -45,7 +47,11 @@ export const build = (
     const batch = Math.max(1, options.batchSize)
     for (let start = 0; start < unique.length; start += batch) {
       const part = unique.slice(start, start + batch)
-      data.set(yield* encoder.embed(part), start * dim)
+      const rows = yield* encoder.embed(part)
+      if (rows.length !== part.length * dim) {
+        return yield* Effect.die(new Error(`embedding cache: the encoder returned ${rows.length} floats for ${part.length} texts of dim ${dim}`))
+      }
+      data.set(rows, start * dim)
       if (options.onProgress) yield* options.onProgress(start + part.length, unique.length)
     }
     return fromRows(unique, data, dim)
