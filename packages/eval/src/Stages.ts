@@ -1,6 +1,6 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
-import { metric, Params, Plugin, Ports, PortType, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
+import { metric, Params, Plugin, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
 import { Candidates, Qrels } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import * as Report from "./Report.js"
@@ -77,7 +77,7 @@ export const retrieval = Stage.make({
   description: "ranked retrieval against judgments: nDCG@k, MAP@k, Recall@k, P@k, MRR@k, MAP (trec_eval semantics)",
   params: Schema.Struct({
     title: withDefault(Schema.String, "retrieval"),
-    ks: withDefault(Schema.Array(Schema.Int.check(Schema.isGreaterThan(0))), [1, 3, 5, 10, 100]),
+    ks: withDefault(Schema.Array(PositiveInt), [1, 3, 5, 10, 100]),
     method: Schema.optionalKey(Params.describe(Schema.String, "row label in summary tables (default: title)")),
     dataset: Schema.optionalKey(Params.describe(Schema.String, "column group in summary tables (default: title)"))
   }),

@@ -32,12 +32,12 @@ export const embed = Stage.make({
     pooling: Params.withDefault(Schema.Literals(["cls", "mean", "last-token", "prompt-eol"]), "mean"),
     normalize: Params.withDefault(Schema.Boolean, true),
     onnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file inside the folder, e.g. onnx/model_sif.onnx")),
-    maxLength: Params.withDefault(Schema.Int.check(Schema.isGreaterThan(0)), 512),
+    maxLength: Params.withDefault(Params.PositiveInt, 512),
     removeComponents: Params.withDefault(
       Params.describe(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), "principal components to remove, fitted on these texts (0 = none)"),
       0
     ),
-    batchSize: Params.withDefault(Schema.Int.check(Schema.isGreaterThan(0)), 512)
+    batchSize: Params.withDefault(Params.PositiveInt, 512)
   }),
   inputs: { texts: Ports.Texts, model: Ports.Model },
   optionalInputs: ["model"],

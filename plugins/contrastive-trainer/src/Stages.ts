@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError } from "@embedflow/core"
+import { PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
 import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
 import { EmbeddingCache, ModelHub } from "@embedflow/models"
@@ -7,10 +7,8 @@ import { l2Normalize, matrix } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { writeEncoderFolder } from "./EncoderFolder.js"
-import { PositiveInt, withDefault } from "./internal/params.js"
 import { objective, train as trainHead, type TrainingBatch } from "./Trainer.js"
 
-const Positive = Schema.Number.pipe(Schema.check(Schema.isGreaterThan(0)))
 const fail = (message: string, cause?: unknown) => new StageError({ message, cause })
 
 export const train = Stage.make({
@@ -28,8 +26,8 @@ export const train = Stage.make({
     head: withDefault(Schema.Literals(["linear", "adapter"]), "linear"),
     /** Adapter rank (head: adapter). */
     rank: withDefault(PositiveInt, 8),
-    temperature: withDefault(Positive, 0.05),
-    lr: withDefault(Positive, 1e-3),
+    temperature: withDefault(PositiveNumber, 0.05),
+    lr: withDefault(PositiveNumber, 1e-3),
     weightDecay: withDefault(Schema.Number, 0.01),
     warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
     epochs: withDefault(PositiveInt, 3),

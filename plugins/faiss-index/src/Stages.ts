@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, PortType, Ports, progress, Stage, StageContext, StageError } from "@embedflow/core"
+import { Plugin, PortType, Ports, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { type Candidate, Candidates } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import { join } from "node:path"
@@ -7,12 +7,10 @@ import { ExactSearch } from "./ExactSearch.js"
 import { FaissIndex, type SearchParams } from "./FaissIndex.js"
 import { FaissIndexError } from "./FaissIndexError.js"
 import { type FactoryString, parseFactory } from "./IndexFactory.js"
-import { withDefault } from "./internal/params.js"
 
 /** A folder written by `FaissIndex.save` (index.faiss + ids.json + meta.json). */
 export const FaissIndexFolder = PortType.directory("FaissIndex", "a faiss index folder: index.faiss, ids.json, meta.json")
 
-const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0))
 const Metric = Schema.Literals(["ip", "l2"])
 const searchParams = {
   /** IVF lists visited per query; omitted: the value saved with the index. */
