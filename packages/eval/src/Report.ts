@@ -1,6 +1,4 @@
-import { randomBytes } from "node:crypto"
-import * as fs from "node:fs/promises"
-import * as path from "node:path"
+import { writeFileAtomic as writeFileAtomicAsync } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { EvalError } from "./EvalError.js"
 
@@ -51,23 +49,7 @@ export const toJson = (table: ResultTable): string => JSON.stringify(Schema.enco
 /** Writes so readers see the old file or the whole new one: temp sibling, fsync, rename. */
 export const writeFileAtomic = (target: string, content: string): Effect.Effect<void, EvalError> =>
   Effect.tryPromise({
-    try: async () => {
-      await fs.mkdir(path.dirname(target), { recursive: true })
-      const tmp = path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`)
-      const handle = await fs.open(tmp, "w")
-      try {
-        await handle.writeFile(content)
-        await handle.sync()
-      } finally {
-        await handle.close()
-      }
-      try {
-        await fs.rename(tmp, target)
-      } catch (e) {
-        await fs.rm(tmp, { force: true })
-        throw e
-      }
-    },
+    try: () => writeFileAtomicAsync(target, content),
     catch: (cause) => new EvalError({ message: `cannot write report ${target}: ${cause instanceof Error ? cause.message : String(cause)}`, cause })
   })
 

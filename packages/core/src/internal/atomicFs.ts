@@ -6,18 +6,27 @@ import * as path from "node:path"
 export const tempSibling = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`)
 
-/** Writes a file so that readers see either the old content or the whole new content, never a partial one. */
+/**
+ * Writes a file so that readers see either the old content or the whole new content, never a
+ * partial one (temp sibling, fsync, rename). A failed write leaves the target as it was and no
+ * temp file behind.
+ */
 export const writeFileAtomic = async (target: string, data: string | Uint8Array): Promise<void> => {
   await fs.mkdir(path.dirname(target), { recursive: true })
   const tmp = tempSibling(target)
-  const handle = await fs.open(tmp, "w")
   try {
-    await handle.writeFile(data)
-    await handle.sync()
-  } finally {
-    await handle.close()
+    const handle = await fs.open(tmp, "w")
+    try {
+      await handle.writeFile(data)
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+    await fs.rename(tmp, target)
+  } catch (e) {
+    await fs.rm(tmp, { force: true })
+    throw e
   }
-  await fs.rename(tmp, target)
 }
 
 export const exists = async (p: string): Promise<boolean> => {
