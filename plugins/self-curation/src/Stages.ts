@@ -1,9 +1,10 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { ModelHub } from "@embedflow/models"
+import { makeOpenAiCausalLM, ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { curate as applyThresholds, ratePairs } from "./Curation.js"
 import { defaultTemplate, validate } from "./RatingPrompt.js"
+import { ratePairsWithServer } from "./ServerRating.js"
 
 const Rating = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 5 })))
 
@@ -11,10 +12,20 @@ export const curate = Stage.make({
   name: "self-curation/curate",
   version: "1",
   description:
-    "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution; keeps entailments rated >= hi and contradictions rated <= lo",
+    "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps entailments rated >= hi and contradictions rated <= lo",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
+    /** Causal LM folder (relative to the graph file); with `server`, only a label. */
     model: Schema.String,
+    /** An OpenAI-compatible server instead of a local model (its raw logits are out of reach). */
+    server: Schema.optionalKey(
+      Schema.Struct({
+        baseUrl: Schema.String,
+        model: Schema.String,
+        chat: withDefault(Schema.Boolean, false),
+        scoring: withDefault(Schema.Literals(["logprobs", "text"]), "logprobs"),
+        topK: withDefault(PositiveInt, 20)
+      })
+    ),
     template: withDefault(Schema.String, defaultTemplate),
     /** Text before each digit token: " " for GPT-2 style BPE (" 3" is one token). */
     digitPrefix: withDefault(Schema.String, " "),
@@ -29,7 +40,6 @@ export const curate = Stage.make({
     Effect.gen(function* () {
       const ctx = yield* StageContext
       const template = yield* Effect.try({ try: () => validate(params.template), catch: (e) => new StageError({ message: (e as Error).message }) })
-      const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
       // Both kinds of pair in one list, so batches stay full.
       const pairs: Array<readonly [string, string]> = []
       const negativeAt: Array<number> = []
@@ -40,12 +50,20 @@ export const curate = Stage.make({
           pairs.push([t.anchor, t.negative])
         }
       })
-      const scores = yield* ratePairs(lm, pairs, {
-        template,
-        digitPrefix: params.digitPrefix,
-        batchSize: params.batchSize,
-        onProgress: (done, total) => ctx.progress(done, total, "pairs")
-      }).pipe(Effect.catchDefect((e) => Effect.fail(new StageError({ message: e instanceof Error ? e.message : String(e), cause: e }))))
+      const onProgress = (done: number, total: number) => ctx.progress(done, total, "pairs")
+      const server = params.server
+      const scores = yield* (
+        server
+          ? Effect.scoped(
+              Effect.flatMap(
+                makeOpenAiCausalLM({ baseUrl: server.baseUrl, model: server.model, generateWith: server.chat ? "chat" : "completions" }),
+                (lm) => ratePairsWithServer(lm, pairs, { template, scoring: server.scoring, topK: server.topK, seed: ctx.seed, onProgress })
+              )
+            )
+          : Effect.flatMap((yield* ModelHub).causalLM(ctx.resolvePath(params.model)), (lm) =>
+              ratePairs(lm, pairs, { template, digitPrefix: params.digitPrefix, batchSize: params.batchSize, onProgress })
+            )
+      ).pipe(Effect.catchDefect((e) => Effect.fail(new StageError({ message: e instanceof Error ? e.message : String(e), cause: e }))))
       const n = inputs.triples.length
       const contradiction = Float64Array.from({ length: n }, (_, i) => (negativeAt[i] === undefined ? Number.NaN : scores[negativeAt[i]!]!))
       const result = applyThresholds(inputs.triples, scores.subarray(0, n), contradiction, params)

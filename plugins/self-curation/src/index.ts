@@ -5,6 +5,7 @@ import { curate } from "./Stages.js"
 export { curate as applyThresholds, type CurationReport, ratePairs, type RateOptions, type Thresholds } from "./Curation.js"
 export { digitTokenIds, expectedRating, SCALE } from "./DigitScore.js"
 export * as RatingPrompt from "./RatingPrompt.js"
+export { expectedRatingFromTop, parseRating, ratePairsWithServer, type ServerRateOptions } from "./ServerRating.js"
 export { curate } from "./Stages.js"
 
 export const plugin = Plugin.make({
