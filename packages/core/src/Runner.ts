@@ -202,8 +202,10 @@ export const run = (graph: Graph, options: RunOptions = {}): Effect.Effect<RunRe
               seconds
             }
             yield* store.write(manifest, node.stage.outputs, values)
-            // Read back, so that folder outputs point into the store, not into the scratch folder.
-            return yield* store.read(key, node.stage.outputs)
+            // Folder outputs were moved into the store: read their new paths back. Other values are
+            // passed on as they are, not re-read from disk.
+            const folders = Object.fromEntries(Object.entries(node.stage.outputs as Ports).filter(([, t]) => t.format.kind === "directory"))
+            return { ...values, ...(yield* store.read(key, folders)) }
           }).pipe(Effect.provideService(StageContext, context))
         )
         yield* Effect.promise(() => fs.rm(scratchDir, { recursive: true, force: true }))

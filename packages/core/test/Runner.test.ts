@@ -128,6 +128,18 @@ describe("Runner", () => {
     expect(swapped.nodes.c!.outputs.values).toEqual([0, 1, 0, 1, 2])
   })
 
+  it("moves folder outputs into the store entry and passes them on from there", async () => {
+    const root = await tempDir()
+    const result = await runGraph({ name: "folder", nodes: [{ id: "f", stage: "test/folder", params: { content: "hello" } }] }, root)
+    const files = result.nodes.f!.outputs.files as { path: string }
+    expect(files.path.startsWith(result.nodes.f!.dir)).toBe(true)
+    expect(await fs.readFile(path.join(files.path, "a.txt"), "utf8")).toBe("hello")
+    expect(result.nodes.f!.outputs.values).toEqual([5])
+    expect(await fs.readdir(path.join(root, "scratch"))).toEqual([]) // the attempt's scratch folder is gone
+    const again = await runGraph({ name: "folder", nodes: [{ id: "f", stage: "test/folder", params: { content: "hello" } }] }, root)
+    expect(again.nodes.f!.outputs.files).toEqual(files)
+  })
+
   it("reports progress events with rate and ETA", async () => {
     const root = await tempDir()
     const events: Array<RunEvent> = []

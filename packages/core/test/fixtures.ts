@@ -90,6 +90,22 @@ export const concat = Stage.make({
   run: (_params, inputs) => Effect.succeed({ values: inputs.parts.flat() })
 })
 
+export const folder = Stage.make({
+  name: "test/folder",
+  version: "1",
+  description: "writes a folder with one file",
+  params: Schema.Struct({ content: Schema.String }),
+  inputs: {},
+  outputs: { files: Ports.Folder, values: Numbers },
+  run: (params) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const dir = path.join(ctx.scratchDir, "out")
+      yield* Effect.promise(() => fs.mkdir(dir, { recursive: true }).then(() => fs.writeFile(path.join(dir, "a.txt"), params.content)))
+      return { files: { path: dir }, values: [params.content.length] }
+    })
+})
+
 export const texts = Stage.make({
   name: "test/texts",
   version: "1",
@@ -100,7 +116,7 @@ export const texts = Stage.make({
   run: () => Effect.succeed({ texts: [{ id: "a", text: "hello" }] })
 })
 
-export const plugin = Plugin.make({ name: "test", version: "1", description: "test stages", stages: [range, square, sum, sleep, concat, texts] })
+export const plugin = Plugin.make({ name: "test", version: "1", description: "test stages", stages: [range, square, sum, sleep, concat, folder, texts] })
 export const registry = new Plugin.Registry([plugin])
 
 export const tempDir = () => fs.mkdtemp(path.join(os.tmpdir(), "embedflow-core-"))
