@@ -21,7 +21,7 @@ const count = Number(process.argv[2] ?? 2000)
 const maxTokensPerBatch = Number(process.argv[3] ?? 4096)
 const reps = Number(process.argv[4] ?? 9)
 
-const dataDir = process.env.EMBEDFLOW_DATA_DIR ?? join(import.meta.dirname, "../../../shared/data")
+const dataDir = process.env.EMBEDFLOW_DATA ?? join(import.meta.dirname, "../../../shared/data")
 const sentences: Array<string> = []
 for (const line of readFileSync(join(dataDir, "stsbenchmark/sts-train.csv"), "utf8").split("\n")) {
   const cols = line.split("\t")

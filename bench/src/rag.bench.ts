@@ -15,7 +15,7 @@ import { makeModelHub, ModelHub } from "@embedflow/models"
 import { Effect } from "effect"
 
 const repo = resolve(import.meta.dirname, "../..")
-const data = process.env.EMBEDFLOW_DATA_DIR ?? resolve(repo, "../shared/data")
+const data = process.env.EMBEDFLOW_DATA ?? resolve(repo, "../shared/data")
 const queryLimit = Number(process.argv[2] ?? 225)
 const glove = join(repo, "models/glove-6b-100d")
 const gpt2 = join(repo, "models/tiny/tiny-gpt2")

@@ -9,8 +9,8 @@ import { fileURLToPath } from "node:url"
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..")
 
-/** `$EMBEDFLOW_DATA_DIR`, else `<repo>/../shared/data`. */
-export const defaultDataDir = (): string => process.env.EMBEDFLOW_DATA_DIR ?? resolve(repoRoot, "../shared/data")
+/** `$EMBEDFLOW_DATA`, else `<repo>/../shared/data`. */
+export const defaultDataDir = (): string => process.env.EMBEDFLOW_DATA ?? resolve(repoRoot, "../shared/data")
 
 const FILES = ["stsbenchmark/sts-train.csv", "snli/s1.dev", "snli/s2.dev"] as const
 
@@ -27,7 +27,7 @@ export const loadCorpus = (dataDir: string = defaultDataDir()): Corpus => {
   for (const rel of FILES) {
     const file = join(dataDir, rel)
     if (!existsSync(file)) {
-      throw new Error(`tiny-models: corpus file ${file} not found; expected the shared data folder (set EMBEDFLOW_DATA_DIR)`)
+      throw new Error(`tiny-models: corpus file ${file} not found; expected the shared data folder (set EMBEDFLOW_DATA)`)
     }
     const text = readFileSync(file, "utf8")
     hash.update(rel).update(text)
