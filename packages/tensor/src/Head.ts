@@ -74,3 +74,16 @@ export interface Head {
   describe(): HeadGraph
   toJSON(): HeadJson
 }
+
+/** What every head derives from its parameter list: the gradient views and resetting them. */
+export abstract class ParameterizedHead {
+  abstract params(): ReadonlyArray<Parameter>
+
+  grads(): ReadonlyArray<Float32Array> {
+    return this.params().map((p) => p.grad)
+  }
+
+  zeroGrad(): void {
+    for (const p of this.params()) p.grad.fill(0)
+  }
+}

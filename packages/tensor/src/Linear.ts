@@ -2,7 +2,7 @@
  * Linear head y = x·W + b, W stored [inputDim, outputDim] (the layout ONNX MatMul takes).
  * Backward: dW += xᵀ·dY, db += Σ_rows dY, dX = dY·Wᵀ.
  */
-import { type Head, type HeadGraph, type HeadJson, type Parameter } from "./Head.js"
+import { type Head, type HeadGraph, ParameterizedHead, type HeadJson, type Parameter } from "./Head.js"
 import { type Matrix } from "./Matrix.js"
 import { matmul, matmulABt, matmulAtB } from "./Matmul.js"
 import { Rng } from "./Rng.js"
@@ -23,7 +23,7 @@ export interface LinearOptions {
   readonly seed?: number
 }
 
-export class Linear implements Head {
+export class Linear extends ParameterizedHead implements Head {
   readonly kind = "linear" as const
   readonly inputDim: number
   readonly outputDim: number
@@ -32,6 +32,7 @@ export class Linear implements Head {
   private x: Matrix | undefined
 
   private constructor(inputDim: number, outputDim: number, bias: boolean) {
+    super()
     this.inputDim = inputDim
     this.outputDim = outputDim
     this.weight = makeParam("weight", [inputDim, outputDim], true)
@@ -97,13 +98,7 @@ export class Linear implements Head {
     return this.bias ? [this.weight, this.bias] : [this.weight]
   }
 
-  grads(): ReadonlyArray<Float32Array> {
-    return this.params().map((p) => p.grad)
-  }
 
-  zeroGrad(): void {
-    for (const p of this.params()) p.grad.fill(0)
-  }
 
   describe(): HeadGraph {
     return {

@@ -4,7 +4,7 @@
  * In column-vector notation this is y = x + s·B·A·x with A = Dᵀ, B = Uᵀ.
  * Backward with h = x·D: dU += s·hᵀ·dY, dH = s·dY·Uᵀ, dD += xᵀ·dH, dX = dY + dH·Dᵀ.
  */
-import { type Head, type HeadGraph, type HeadJson, type Parameter } from "./Head.js"
+import { type Head, type HeadGraph, ParameterizedHead, type HeadJson, type Parameter } from "./Head.js"
 import { type Matrix } from "./Matrix.js"
 import { matmul, matmulABt, matmulAtB } from "./Matmul.js"
 import { Rng } from "./Rng.js"
@@ -19,7 +19,7 @@ export interface LowRankResidualAdapterOptions {
   readonly seed?: number
 }
 
-export class LowRankResidualAdapter implements Head {
+export class LowRankResidualAdapter extends ParameterizedHead implements Head {
   readonly kind = "low-rank-residual" as const
   readonly inputDim: number
   readonly outputDim: number
@@ -30,6 +30,7 @@ export class LowRankResidualAdapter implements Head {
   private cache: { readonly x: Matrix; readonly h: Matrix } | undefined
 
   private constructor(dim: number, rank: number, scale: number) {
+    super()
     this.inputDim = dim
     this.outputDim = dim
     this.rank = rank
@@ -101,14 +102,7 @@ export class LowRankResidualAdapter implements Head {
     return [this.down, this.up]
   }
 
-  grads(): ReadonlyArray<Float32Array> {
-    return [this.down.grad, this.up.grad]
-  }
 
-  zeroGrad(): void {
-    this.down.grad.fill(0)
-    this.up.grad.fill(0)
-  }
 
   describe(): HeadGraph {
     return {

@@ -2,7 +2,7 @@
  * Two-layer MLP head y = act(x·W1 + b1)·W2 + b2 (act: GELU, tanh approximation, or ReLU).
  * Backward: dW2 += hᵀ·dY, db2 += Σ dY, dH = dY·W2ᵀ, dZ = dH ∘ act'(z), dW1 += xᵀ·dZ, db1 += Σ dZ, dX = dZ·W1ᵀ.
  */
-import { type Activation, type Head, type HeadGraph, type HeadJson, type Parameter } from "./Head.js"
+import { type Activation, type Head, ParameterizedHead, type HeadGraph, type HeadJson, type Parameter } from "./Head.js"
 import { type Matrix, matrix } from "./Matrix.js"
 import { matmul, matmulABt, matmulAtB } from "./Matmul.js"
 import { Rng } from "./Rng.js"
@@ -21,7 +21,7 @@ export interface MlpOptions {
   readonly seed?: number
 }
 
-export class Mlp implements Head {
+export class Mlp extends ParameterizedHead implements Head {
   readonly kind = "mlp" as const
   readonly inputDim: number
   readonly hiddenDim: number
@@ -34,6 +34,7 @@ export class Mlp implements Head {
   private cache: { readonly x: Matrix; readonly z: Matrix; readonly h: Matrix } | undefined
 
   private constructor(inputDim: number, hiddenDim: number, outputDim: number, activation: Activation) {
+    super()
     if (activation !== "gelu" && activation !== "relu") {
       throw new RangeError(`Mlp: activation must be "gelu" or "relu", got "${String(activation)}"`)
     }
@@ -117,13 +118,7 @@ export class Mlp implements Head {
     return [this.w1, this.b1, this.w2, this.b2]
   }
 
-  grads(): ReadonlyArray<Float32Array> {
-    return this.params().map((p) => p.grad)
-  }
 
-  zeroGrad(): void {
-    for (const p of this.params()) p.grad.fill(0)
-  }
 
   describe(): HeadGraph {
     return {
