@@ -176,23 +176,14 @@ describe("Encoder on tiny-gpt2 (a causal LM)", () => {
       })
     )
     // Reference: the real graph's logits at the last prompt token, and its LM head weight.
-    const { gpt2Weights, tinyGpt2Config, GPT2_VOCAB_SIZE } = await import("@embedflow/tiny-models")
-    const head = gpt2Weights(tinyGpt2Config(GPT2_VOCAB_SIZE, GPT2_VOCAB_SIZE - 1), 42 + 2).get("lm_head.weight")! // seed + 2: what buildTinyModels uses for tiny-gpt2
+    const { gpt2PromptFeeds, gpt2Weights, tinyGpt2Config, GPT2_VOCAB_SIZE } = await import("@embedflow/tiny-models")
+    const config = tinyGpt2Config(GPT2_VOCAB_SIZE, GPT2_VOCAB_SIZE - 1)
+    const head = gpt2Weights(config, 42 + 2).get("lm_head.weight")! // seed + 2: what buildTinyModels uses for tiny-gpt2
     const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true })
     const session = await ort.InferenceSession.create(join(dir, "onnx/model.onnx"))
     for (let s = 0; s < sentences.length; s++) {
       const ids = tokenizer.encode(promptEolTemplate.replace("{text}", sentences[s]))
-      const t = (v: Array<number>) => new ort.Tensor("int64", BigInt64Array.from(v, BigInt), [1, v.length])
-      const empty = new ort.Tensor("float32", new Float32Array(0), [1, 2, 0, 16])
-      const r = await session.run({
-        input_ids: t(ids),
-        attention_mask: t(ids.map(() => 1)),
-        position_ids: t(ids.map((_, i) => i)),
-        "past_key_values.0.key": empty,
-        "past_key_values.0.value": empty,
-        "past_key_values.1.key": empty,
-        "past_key_values.1.value": empty
-      })
+      const r = await session.run(gpt2PromptFeeds(ids, config, (type, data, dims) => new ort.Tensor(type, data, [...dims])))
       const V = GPT2_VOCAB_SIZE
       const expected = (r.logits.data as Float32Array).subarray((ids.length - 1) * V, ids.length * V)
       const h = out.subarray(s * 32, s * 32 + 32)

@@ -1,4 +1,5 @@
 import { layerModelHub, type ModelError } from "@embedflow/models"
+import { gpt2PromptFeeds } from "@embedflow/tiny-models"
 import { AutoTokenizer } from "@huggingface/transformers"
 import { Effect, Exit } from "effect"
 import { join } from "node:path"
@@ -32,17 +33,7 @@ afterAll(async () => {
 /** The reference: one unbatched, unpadded run per prompt; the last token's last_hidden_state. */
 const reference = async (prompt: string): Promise<Float32Array> => {
   const ids = tokenizer.encode(prompt)
-  const t = (v: Array<number>) => new ort.Tensor("int64", BigInt64Array.from(v, BigInt), [1, v.length])
-  const empty = new ort.Tensor("float32", new Float32Array(0), [1, 2, 0, 16])
-  const r = await session.run({
-    input_ids: t(ids),
-    attention_mask: t(ids.map(() => 1)),
-    position_ids: t(ids.map((_, i) => i)),
-    "past_key_values.0.key": empty,
-    "past_key_values.0.value": empty,
-    "past_key_values.1.key": empty,
-    "past_key_values.1.value": empty
-  })
+  const r = await session.run(gpt2PromptFeeds(ids, { nLayer: 2, nHead: 2, nEmbd: 32 }, (type, data, dims) => new ort.Tensor(type, data, [...dims])))
   const h = r.last_hidden_state
   expect(h.dims).toEqual([1, ids.length, 32])
   return (h.data as Float32Array).slice((ids.length - 1) * 32, ids.length * 32)

@@ -169,3 +169,18 @@ export const gpt2GenerationConfig = (c: Gpt2Config): object => ({
   eos_token_id: c.eosTokenId,
   pad_token_id: c.eosTokenId
 })
+
+/** Builds one input tensor of the runtime in use, e.g. `(type, data, dims) => new ort.Tensor(type, data, dims)`. */
+export type TensorFactory<T> = (type: "int64" | "float32", data: BigInt64Array | Float32Array, dims: ReadonlyArray<number>) => T
+
+/**
+ * The inputs of one unbatched forward pass over a whole prompt with an empty KV cache: the ids,
+ * an all-ones mask, positions 0..n-1 and zero-length past keys/values for every layer.
+ */
+export const gpt2PromptFeeds = <T>(ids: ReadonlyArray<number>, config: Pick<Gpt2Config, "nLayer" | "nHead" | "nEmbd">, tensor: TensorFactory<T>): Record<string, T> => {
+  const row = (f: (i: number) => number) => tensor("int64", BigInt64Array.from(ids, (_, i) => BigInt(f(i))), [1, ids.length])
+  const empty = tensor("float32", new Float32Array(0), [1, config.nHead, 0, config.nEmbd / config.nHead])
+  const feeds: Record<string, T> = { input_ids: row((i) => ids[i]!), attention_mask: row(() => 1), position_ids: row((i) => i) }
+  for (let l = 0; l < config.nLayer; l++) feeds[`past_key_values.${l}.key`] = feeds[`past_key_values.${l}.value`] = empty
+  return feeds
+}

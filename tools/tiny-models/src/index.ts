@@ -5,7 +5,7 @@ export { bytesToUnicode, type ByteLevelBpe, END_OF_TEXT, gpt2TokenizerJson, trai
 export { type Corpus, defaultDataDir, loadCorpus } from "./Corpus.js"
 export { makeRng, normalArray, type Rng } from "./Rng.js"
 export { type BertConfig, bertClassifierWeights, bertHfConfig, bertOnnx, bertWeights, tinyBertConfig } from "./TinyBert.js"
-export { type Gpt2Config, gpt2HfConfig, gpt2Onnx, gpt2Weights, tinyGpt2Config } from "./TinyGpt2.js"
+export { type Gpt2Config, gpt2HfConfig, gpt2Onnx, gpt2PromptFeeds, gpt2Weights, type TensorFactory, tinyGpt2Config } from "./TinyGpt2.js"
 export {
   BERT_VOCAB_SIZE,
   buildTinyModels,

@@ -6,6 +6,7 @@ import {
   bertClassifierWeights,
   bertWeights,
   END_OF_TEXT,
+  gpt2PromptFeeds,
   gpt2Weights,
   tinyBertConfig,
   tinyGpt2Config
@@ -75,14 +76,7 @@ describe("float64 reference forward passes", () => {
     const W = gpt2Weights(config, SEED + 2)
     const ids = [65, 299, 280, 397, 12, 1000, 5]
     const s = await open("tiny-gpt2")
-    const empty = new ort.Tensor("float32", new Float32Array(0), [1, config.nHead, 0, config.nEmbd / config.nHead])
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: i64([ids]),
-      attention_mask: i64([ids.map(() => 1)]),
-      position_ids: i64([ids.map((_, i) => i)])
-    }
-    for (let l = 0; l < config.nLayer; l++) feeds[`past_key_values.${l}.key`] = feeds[`past_key_values.${l}.value`] = empty
-    const out = await s.run(feeds)
+    const out = await s.run(gpt2PromptFeeds(ids, config, (type, data, dims) => new ort.Tensor(type, data, [...dims])))
     expect(out.logits.dims).toEqual([1, ids.length, config.vocabSize])
     const ref = gpt2Forward(config, W, ids).flatMap((r) => Array.from(r))
     expect(maxAbsDiff(out.logits.data as Float32Array, ref)).toBeLessThan(1e-4)
