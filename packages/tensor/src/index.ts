@@ -35,3 +35,4 @@ export {
   type PrincipalComponentsOptions,
   removePrincipalComponents
 } from "./PrincipalComponents.js"
+export { bagCount, gatherBags, type TokenBags, TokenDelta, type TokenDeltaJson } from "./TokenDelta.js"

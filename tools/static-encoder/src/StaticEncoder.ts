@@ -19,7 +19,7 @@ import { embeddingTable, PAD_ID, SPECIAL_TOKENS, staticEncoderOnnx, UNK_ID } fro
 import { TOKEN_PATTERN, tokenizerJsonPipeline } from "./Tokenizer.js"
 
 /** Bump whenever the bytes this builder writes change for the same inputs. */
-export const FORMAT_VERSION = "static-encoder/1"
+export const FORMAT_VERSION = "static-encoder/2"
 export const STAMP_FILE = ".static-encoder-stamp"
 export const ONNX_FILES = { mean: "onnx/model.onnx", sif: "onnx/model_sif.onnx" } as const
 export const MODEL_FILES = ["config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", ONNX_FILES.mean, ONNX_FILES.sif] as const

@@ -6,6 +6,11 @@
  *   inputs : input_ids, attention_mask  int64 [batch, seq]
  *   outputs: last_hidden_state float32 [batch, seq, dim]
  *            token_weights     float32 [batch, seq]  SIF weight per token (0 for [PAD]/[UNK]/masked)
+ *            token_scale       float32 [batch, seq]  s with last_hidden_state[b, t] = s[b, t] · E[input_ids[b, t]]
+ *
+ * `token_scale` is the bag-of-vectors contract that token-level training relies on: a trainer can
+ * add a delta to a word's row of E without rebuilding this graph, since the pooled output is linear
+ * in E (packages/models `readTokenBags`, `exportEncoder`'s `tokenDelta`).
  *
  * Rows 0 and 1 of the matrix are [PAD] and [UNK] (zero vectors). Masked mean pooling divides by the
  * number of attended tokens, but the reference average divides by the in-vocabulary ones, so each
@@ -71,6 +76,7 @@ export const staticEncoderOnnx = (input: StaticEncoderOnnxInput, table?: Float32
   const hidden = g.op("Mul", [g.op("Gather", [embeddings, inputIds], { axis: 0 }), g.op("Unsqueeze", [factor, axis2])])
   g.output(hidden, { name: "last_hidden_state", shape: ["batch", "sequence", dim] })
   g.output(tokenWeights, { name: "token_weights", shape: ["batch", "sequence"] })
+  g.output(factor, { name: "token_scale", shape: ["batch", "sequence"] })
   return g.toModel({
     opset: 17,
     producerName: "@embedflow/static-encoder",

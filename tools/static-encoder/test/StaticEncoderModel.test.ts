@@ -58,7 +58,7 @@ describe("static encoder model folder (vocabulary slice)", () => {
       const session = await ort.InferenceSession.create(join(dir, ONNX_FILES[variant]))
       try {
         expect(session.inputNames).toEqual(["input_ids", "attention_mask"])
-        expect(session.outputNames).toEqual(["last_hidden_state", "token_weights"])
+        expect(session.outputNames).toEqual(["last_hidden_state", "token_weights", "token_scale"])
         const texts = [...sentences.slice(0, 300), "", "zzzz qqqq", "A"]
         const onnx = await encodeWithOnnx(tokenizer, session, texts, 37)
         const weights = variant === "sif" ? sifWeights(vectors.rows, vectors.sourceSize) : undefined
@@ -85,6 +85,30 @@ describe("static encoder model folder (vocabulary slice)", () => {
     expect(out.last_hidden_state!.dims).toEqual([2, 3, dim])
     await session.release()
   })
+
+  for (const variant of ["mean", "sif"] as const) {
+    it(`${variant}: last_hidden_state[b, t] = token_scale[b, t] · E[input_ids[b, t]] (the bag-of-vectors contract)`, async () => {
+      const session = await ort.InferenceSession.create(join(dir, ONNX_FILES[variant]))
+      const ids = BigInt64Array.from([2n, 1n, 7n, 0n, BigInt(vectors.rows + 1), 5n, 3n, 9n])
+      const mask = BigInt64Array.from([1n, 1n, 1n, 0n, 1n, 1n, 1n, 1n])
+      const out = await session.run({ input_ids: new ort.Tensor("int64", ids, [2, 4]), attention_mask: new ort.Tensor("int64", mask, [2, 4]) })
+      const hidden = out.last_hidden_state!.data as Float32Array
+      const scale = out.token_scale!.data as Float32Array
+      const sif = sifWeights(vectors.rows, vectors.sourceSize)
+      // Row 0: 3 attended, 2 known ([UNK] at t=1), so known tokens are scaled by 3/2 (times SIF).
+      const expected = [1.5 * (variant === "sif" ? sif[0]! : 1), 0, 1.5 * (variant === "sif" ? sif[5]! : 1), 0]
+      expected.forEach((e, t) => expect(scale[t]).toBeCloseTo(e, 6))
+      for (let p = 0; p < 8; p++) {
+        const id = Number(ids[p]!)
+        for (let k = 0; k < dim; k++) {
+          const e = id >= 2 ? vectors.vectors[(id - 2) * dim + k]! : 0
+          expect(Math.abs(hidden[p * dim + k]! - scale[p]! * e)).toBeLessThan(1e-6)
+        }
+      }
+      expect(Array.from(scale.subarray(4)).every((v) => v > 0)).toBe(true)
+      await session.release()
+    })
+  }
 
   it("config.json carries what a generic Encoder needs", () => {
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"))
