@@ -6,7 +6,7 @@
  * `sentence_embedding`; this package's Encoder reads it directly (config.json `embedflow.output`).
  */
 import { extensionBuilder, inspectModel, type ModelSummary, modelExtension } from "@embedflow/onnx"
-import type { Head } from "@embedflow/tensor"
+import type { Head, TokenDelta } from "@embedflow/tensor"
 import { Effect } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -26,6 +26,11 @@ export interface ExportEncoderOptions {
   readonly normalize: boolean
   /** A trained head (packages/tensor) applied to the pooled vector. */
   readonly head?: Head | undefined
+  /**
+   * Trained word-vector deltas (packages/tensor `TokenDelta`) added to the hidden state before
+   * pooling; only for bag-of-vectors backbones (a `token_scale` output, see `readTokenBags`).
+   */
+  readonly tokenDelta?: TokenDelta | undefined
   /** The folder to write; replaced atomically if it exists. */
   readonly outDir: string
   /** Extra provenance recorded under config.json `embedflow` (e.g. the training run). */
@@ -99,7 +104,16 @@ const writeFolder = (model: string, dir: string, onnxFile: string, options: Expo
   if (hiddenDim === undefined) throw fail(model, "cannot tell the hidden size (no fixed last dim on the hidden state, no hidden_size in config.json)", "config.json")
 
   const g = extensionBuilder(info, "embedflow-sentence-embedding")
-  const dim = emitSentenceEmbedding(g, info, { hidden, dim: hiddenDim, pooling: options.pooling, normalize: options.normalize, head: options.head })
+  const vocabSize = typeof config.vocab_size === "number" ? config.vocab_size : undefined
+  const dim = emitSentenceEmbedding(g, info, {
+    hidden,
+    dim: hiddenDim,
+    pooling: options.pooling,
+    normalize: options.normalize,
+    head: options.head,
+    tokenDelta: options.tokenDelta,
+    vocabSize
+  })
   const suffix = modelExtension(info, g, { metadata: { "embedflow.output": SENTENCE_EMBEDDING } })
   const embedflow: ExportedEncoderConfig = {
     ...options.info,
@@ -107,6 +121,7 @@ const writeFolder = (model: string, dir: string, onnxFile: string, options: Expo
     pooling: options.pooling,
     normalize: options.normalize,
     head: options.head?.kind ?? null,
+    ...(options.tokenDelta !== undefined ? { tokenDelta: options.tokenDelta.tokens.length } : {}),
     dim
   }
 

@@ -47,3 +47,4 @@ export {
 } from "./OpenAiCausalLM.js"
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
 export { embed, plugin } from "./Stages.js"
+export { readTokenBags, type TokenBagsOptions } from "./TokenBags.js"

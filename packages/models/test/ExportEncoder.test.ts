@@ -1,13 +1,13 @@
 import { AutoModel, AutoTokenizer } from "@huggingface/transformers"
 import { GraphBuilder, inspectModel } from "@embedflow/onnx"
-import { type Head, l2Normalize, Linear, LowRankResidualAdapter, matrix, Mlp } from "@embedflow/tensor"
+import { type Head, l2Normalize, Linear, LowRankResidualAdapter, matrix, Mlp, TokenDelta } from "@embedflow/tensor"
 import { Effect, Exit } from "effect"
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import * as ort from "onnxruntime-node"
 import { describe, expect, it } from "vitest"
-import { encoderConfig, exportEncoder, makeEncoder, makeModelHub } from "../src/index.js"
+import { encoderConfig, exportEncoder, makeEncoder, makeModelHub, readTokenBags } from "../src/index.js"
 import { maxAbsDiff, run, tiny } from "./helpers.js"
 
 const texts = [
@@ -103,6 +103,30 @@ const staticBackbone = (dir: string): string => {
   return dir
 }
 
+/**
+ * A bag-of-vectors backbone (opset 13) that declares the token_scale contract: hidden = scale · E[id]
+ * with a per-token scale that varies (1 + id mod 3), so bag coefficients are not all equal.
+ */
+const bagOfVectorsBackbone = (dir: string): { dir: string; table: Float32Array; E: number } => {
+  const bert = tiny("tiny-bert")
+  const vocab = (JSON.parse(readFileSync(join(bert, "config.json"), "utf8")) as { vocab_size: number }).vocab_size
+  const E = 16
+  mkdirSync(join(dir, "onnx"), { recursive: true })
+  for (const f of readdirSync(bert)) if (f.startsWith("tokenizer") || f === "special_tokens_map.json") copyFileSync(join(bert, f), join(dir, f))
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ model_type: "static-word-embedding", hidden_size: E, vocab_size: vocab, pad_token_id: 0 }))
+  const table = Float32Array.from({ length: vocab * E }, (_, i) => Math.sin(0.41 * i) * (1 + (i % 5)))
+  const g = new GraphBuilder("bag-of-vectors")
+  const ids = g.input("input_ids", "int64", ["batch", "sequence"])
+  const mask = g.op("Cast", [g.input("attention_mask", "int64", ["batch", "sequence"])], { to: 1 })
+  const three = g.constant([3], { dataType: "int64", dims: [] })
+  const scale = g.op("Mul", [mask, g.op("Add", [g.op("Cast", [g.op("Mod", [ids, three])], { to: 1 }), g.constant(new Float32Array([1]), { dims: [] })])])
+  const hidden = g.op("Mul", [g.op("Gather", [g.initializer("embeddings", table, [vocab, E]), ids]), g.op("Unsqueeze", [scale, g.constant([2], { dataType: "int64" })])])
+  g.output(hidden, { name: "last_hidden_state", shape: ["batch", "sequence", E] })
+  g.output(scale, { name: "token_scale", shape: ["batch", "sequence"] })
+  writeFileSync(join(dir, "onnx/model.onnx"), g.toModel({ opset: 13 }))
+  return { dir, table, E }
+}
+
 const tmp = () => mkdtempSync(join(tmpdir(), "embedflow-export-"))
 
 describe("exportEncoder", () => {
@@ -189,6 +213,43 @@ describe("exportEncoder", () => {
     await Effect.runPromise(exportEncoder({ backbone, pooling: "mean", normalize: true, outDir: out }))
     const twice = await Effect.runPromiseExit(exportEncoder({ backbone: out, pooling: "mean", normalize: true, outDir: join(tmp(), "m") }))
     expect(Exit.isFailure(twice) && String(twice.cause)).toMatch(/already has a sentence_embedding output/)
+  })
+
+  it("token bags: Σ c_t·E[id_t] is the Encoder's mean pooling; a token delta exports and matches head(x + Σ c_t·Δ)", async () => {
+    const { dir, table, E } = bagOfVectorsBackbone(tmp())
+    const bags = await run(readTokenBags({ model: dir }, texts))
+    const pooled = await reference(dir, "mean", false, undefined)
+    const fromBags = new Float32Array(texts.length * E)
+    for (let i = 0; i < texts.length; i++) {
+      for (let e = bags.offsets[i]!; e < bags.offsets[i + 1]!; e++) {
+        for (let k = 0; k < E; k++) fromBags[i * E + k]! += bags.coefficients[e]! * table[bags.tokens[e]! * E + k]!
+      }
+    }
+    expect(maxAbsDiff(fromBags, pooled)).toBeLessThan(1e-5)
+    // Tune every other token seen, plus one never seen (it must change nothing).
+    const seen = [...new Set(bags.tokens)]
+    const delta = TokenDelta.make({ tokens: [...seen.filter((_, i) => i % 2 === 0), 5], dim: E })
+    delta.delta.value.forEach((_, k) => (delta.delta.value[k] = 0.5 * Math.cos(0.9 * k)))
+    const head = scramble(Linear.make({ inputDim: E, outputDim: 6 }))
+    const out = join(tmp(), "model")
+    const exported = await Effect.runPromise(exportEncoder({ backbone: dir, pooling: "mean", normalize: true, head, tokenDelta: delta, outDir: out }))
+    expect(exported.dim).toBe(6)
+    const expected = l2Normalize(head.predict(delta.predict(matrix(texts.length, E, pooled), bags))).y.data
+    await checkAllPaths(out, expected, 6)
+    expect(maxAbsDiff(expected, l2Normalize(head.predict(matrix(texts.length, E, pooled))).y.data)).toBeGreaterThan(1e-3)
+  })
+
+  it("token bags and token deltas need the token_scale contract, and ids within the vocabulary", async () => {
+    const plain = staticBackbone(tmp())
+    const bags = await Effect.runPromiseExit(Effect.scoped(readTokenBags({ model: plain }, texts)))
+    expect(Exit.isFailure(bags) && String(bags.cause)).toMatch(/token_scale output/)
+    const delta = TokenDelta.make({ tokens: [3], dim: 24 })
+    const noScale = await Effect.runPromiseExit(exportEncoder({ backbone: plain, pooling: "mean", normalize: true, tokenDelta: delta, outDir: join(tmp(), "m") }))
+    expect(Exit.isFailure(noScale) && String(noScale.cause)).toMatch(/bag-of-vectors backbone with a token_scale output/)
+    const { dir } = bagOfVectorsBackbone(tmp())
+    const beyond = TokenDelta.make({ tokens: [10_000_000], dim: 16 })
+    const out = await Effect.runPromiseExit(exportEncoder({ backbone: dir, pooling: "mean", normalize: true, tokenDelta: beyond, outDir: join(tmp(), "m") }))
+    expect(Exit.isFailure(out) && String(out.cause)).toMatch(/beyond the backbone's vocabulary/)
   })
 
   const glove = resolve(import.meta.dirname, "../../../models/glove-6b-100d")

@@ -5,12 +5,14 @@
  * choosing the attribute or input form of `axes` by version, since appending cannot change it.
  */
 import { type GraphBuilder, type ModelSummary, opsetOf, type Value } from "@embedflow/onnx"
-import { type Head, headToOnnx } from "@embedflow/tensor"
+import { type Head, headToOnnx, type TokenDelta } from "@embedflow/tensor"
 
 /** Pooling an exported encoder can bake into its graph. */
 export type ExportPooling = "cls" | "mean" | "last-token"
 
 export const SENTENCE_EMBEDDING = "sentence_embedding"
+/** The bag-of-vectors contract output: last_hidden_state[b, t] = token_scale[b, t] · E[input_ids[b, t]]. */
+export const TOKEN_SCALE = "token_scale"
 export const MIN_OPSET = 11
 
 export interface PoolingGraphOptions {
@@ -19,6 +21,10 @@ export interface PoolingGraphOptions {
   readonly pooling: ExportPooling
   readonly normalize: boolean
   readonly head?: Head | undefined
+  /** Trained word-vector deltas (needs a `token_scale` output and `vocabSize`). */
+  readonly tokenDelta?: TokenDelta | undefined
+  /** Number of token ids the backbone takes (config.json vocab_size); sizes the id -> delta row table. */
+  readonly vocabSize?: number | undefined
 }
 
 /** Emits the graph into `g` (an extension builder of `model`); returns the output's dim. */
@@ -31,7 +37,8 @@ export const emitSentenceEmbedding = (g: GraphBuilder, model: ModelSummary, opti
     opset >= (op === "ReduceSum" ? 13 : 18) ? g.op(op, [x, i64([axis])], { keepdims }) : g.op(op, [x], { axes: [axis], keepdims })
   const unsqueeze = (x: Value, axis: number) => (opset >= 13 ? g.op("Unsqueeze", [x, i64([axis])]) : g.op("Unsqueeze", [x], { axes: [axis] }))
 
-  const hidden = g.ref(options.hidden, "float32", ["batch", "sequence", options.dim])
+  let hidden = g.ref(options.hidden, "float32", ["batch", "sequence", options.dim])
+  if (options.tokenDelta !== undefined) hidden = emitTokenDelta(g, model, hidden, options, unsqueeze)
   let pooled: Value
   if (options.pooling === "cls") {
     pooled = g.op("Gather", [hidden, i64([0], [])], { axis: 1 })
@@ -65,4 +72,38 @@ export const emitSentenceEmbedding = (g: GraphBuilder, model: ModelSummary, opti
   }
   g.output(y, { name: SENTENCE_EMBEDDING, dataType: "float32", shape: ["batch", dim] })
   return dim
+}
+
+/**
+ * hidden + token_scale · Δ[input_ids]: the word vectors with their trained deltas, for a
+ * bag-of-vectors backbone (hidden state = token_scale · E[id]). Δ is stored compactly: an int32
+ * table maps every id to its delta row (0 = a zero row for ids that were not tuned).
+ */
+const emitTokenDelta = (
+  g: GraphBuilder,
+  model: ModelSummary,
+  hidden: Value,
+  options: PoolingGraphOptions,
+  unsqueeze: (x: Value, axis: number) => Value
+): Value => {
+  const delta = options.tokenDelta!
+  if (!model.outputs.some((o) => o.name === TOKEN_SCALE)) {
+    throw new Error(`a token delta needs a bag-of-vectors backbone with a ${TOKEN_SCALE} output; the graph's outputs are ${model.outputs.map((o) => o.name).join(", ")}`)
+  }
+  const ids = model.inputs.find((v) => v.name === "input_ids")
+  if (ids === undefined) throw new Error("a token delta needs an input_ids input")
+  if (delta.dim !== options.dim) throw new Error(`the token delta has ${delta.dim}-dim rows but the backbone's hidden state has ${options.dim} dims`)
+  const vocabSize = options.vocabSize
+  if (vocabSize === undefined || !(vocabSize > 0)) throw new Error("a token delta needs the backbone's vocabulary size (config.json vocab_size)")
+  const rowOf = new Int32Array(vocabSize)
+  delta.tokens.forEach((token, r) => {
+    if (token >= vocabSize) throw new Error(`the token delta has token id ${token}, beyond the backbone's vocabulary of ${vocabSize}`)
+    rowOf[token] = r + 1
+  })
+  const table = new Float32Array((delta.tokens.length + 1) * delta.dim)
+  table.set(delta.delta.value, delta.dim)
+  const rows = g.op("Gather", [g.initializer("embedflow.token_delta.row_of", rowOf, [vocabSize]), g.ref("input_ids", ids.dataType ?? "int64")], { axis: 0 })
+  const deltas = g.op("Gather", [g.initializer("embedflow.token_delta.rows", table, [delta.tokens.length + 1, delta.dim]), rows], { axis: 0 })
+  const scale = unsqueeze(g.ref(TOKEN_SCALE, "float32", ["batch", "sequence"]), 2)
+  return g.op("Add", [hidden, g.op("Mul", [deltas, scale])])
 }
