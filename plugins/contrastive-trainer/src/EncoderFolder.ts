@@ -1,5 +1,5 @@
 import { exportEncoder, type ExportedEncoder, type ModelError } from "@embedflow/models"
-import { type Head, headFromJSON } from "@embedflow/tensor"
+import { type Head, headFromJSON, type TokenDelta } from "@embedflow/tensor"
 import type { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -10,9 +10,11 @@ import * as path from "node:path"
  * normalisation as ONE graph (output `sentence_embedding`), so transformers.js, onnxruntime and
  * `models/embed` load it like any encoder. For provenance (and to resume training from it) the
  * folder also keeps
- *   embedflow-head.json   pooling, the base model, and the head's weights (packages/tensor HeadJson)
+ *   embedflow-head.json          pooling, the base model, and the head's weights (packages/tensor HeadJson)
+ *   embedflow-token-delta.json   the tuned word-vector deltas, when word vectors were trained (TokenDeltaJson)
  */
 export const HEAD_FILE = "embedflow-head.json"
+export const TOKEN_DELTA_FILE = "embedflow-token-delta.json"
 
 export interface HeadEncoderConfig {
   readonly format: "embedflow.head-encoder/v1"
@@ -25,7 +27,14 @@ export interface HeadEncoderConfig {
 /** Exports backbone + pooling + head + L2 normalisation as one ONNX model folder at `dir` (atomically). */
 export const writeEncoderFolder = (
   dir: string,
-  options: { readonly baseModel: string; readonly onnxFile?: string | undefined; readonly pooling: "cls" | "mean"; readonly head: Head }
+  options: {
+    readonly baseModel: string
+    readonly onnxFile?: string | undefined
+    readonly pooling: "cls" | "mean"
+    readonly head: Head
+    /** Tuned word vectors (bag-of-vectors backbones), baked into the graph and kept as JSON. */
+    readonly tokenDelta?: TokenDelta | undefined
+  }
 ): Effect.Effect<ExportedEncoder, ModelError> => {
   const config: HeadEncoderConfig = { format: "embedflow.head-encoder/v1", pooling: options.pooling, baseModel: options.baseModel, head: options.head.toJSON() }
   return exportEncoder({
@@ -34,9 +43,13 @@ export const writeEncoderFolder = (
     pooling: options.pooling,
     normalize: true,
     head: options.head,
+    tokenDelta: options.tokenDelta,
     outDir: dir,
     info: { trainer: "contrastive-trainer", baseModel: options.baseModel },
-    files: { [HEAD_FILE]: JSON.stringify(config) }
+    files: {
+      [HEAD_FILE]: JSON.stringify(config),
+      ...(options.tokenDelta !== undefined ? { [TOKEN_DELTA_FILE]: JSON.stringify(options.tokenDelta.toJSON()) } : {})
+    }
   })
 }
 

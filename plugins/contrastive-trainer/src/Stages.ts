@@ -2,8 +2,8 @@
 import { PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
 import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
-import { EmbeddingCache, ModelHub } from "@embedflow/models"
-import { l2Normalize, matrix } from "@embedflow/tensor"
+import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
+import { gatherBags, type Head, l2Normalize, matrix, type TokenBags, type TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { writeEncoderFolder } from "./EncoderFolder.js"
@@ -13,10 +13,10 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  // 3: the epoch shuffle draws from @embedflow/tensor's Rng, so the trained head differs from 2.
-  version: "3",
+  // 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
+  version: "4",
   description:
-    "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder; AdamW + warmup, early stopping on STS dev Spearman",
+    "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
     /** Frozen backbone folder (relative to the graph file). */
     encoder: Schema.String,
@@ -32,7 +32,14 @@ export const train = Stage.make({
     warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
     epochs: withDefault(PositiveInt, 3),
     /** Epochs without a better dev Spearman before stopping (with a dev input). */
-    patience: withDefault(PositiveInt, 2)
+    patience: withDefault(PositiveInt, 2),
+    /**
+     * Also fine-tune the word vectors of the words in the training texts (a per-word delta), for
+     * bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output).
+     */
+    tuneWordVectors: withDefault(Schema.Boolean, false),
+    /** Peak learning rate of the word vectors (default: lr). */
+    wordVectorLr: Schema.optionalKey(PositiveNumber)
   }),
   inputs: { batches: MaskedBatches, dev: Ports.ScoredPairs },
   optionalInputs: ["dev"],
@@ -51,23 +58,31 @@ export const train = Stage.make({
       yield* ctx.log(`embedding ${texts.size} distinct texts once with the frozen backbone`)
       const cache = yield* EmbeddingCache.build(backbone, texts, { batchSize: 256, onProgress: (d, n) => ctx.progress(d, n, "texts") })
       const dim = cache.dim
+      const bagsOf = params.tuneWordVectors ? yield* tokenBagsOf(base, params.onnxFile, texts) : undefined
       const batches: Array<TrainingBatch> = yield* Effect.try({
         try: () =>
           inputs.batches.map((b) => {
             const rows = b.anchors.length
-            return { rows, cols: columns(b), x: EmbeddingCache.gather(cache, [...b.anchors, ...b.positives, ...b.negatives]), mask: b.masked > 0 ? unpackMask(b) : undefined }
+            const texts = [...b.anchors, ...b.positives, ...b.negatives]
+            return { rows, cols: columns(b), x: EmbeddingCache.gather(cache, texts), mask: b.masked > 0 ? unpackMask(b) : undefined, bags: bagsOf?.(texts) }
           }),
         catch: (e) => fail((e as Error).message)
       })
       const devA = EmbeddingCache.gather(cache, dev.map((p) => p.a))
       const devB = EmbeddingCache.gather(cache, dev.map((p) => p.b))
+      const devBagsA = bagsOf?.(dev.map((p) => p.a))
+      const devBagsB = bagsOf?.(dev.map((p) => p.b))
       const gold = dev.map((p) => p.score)
+      const embedDev = (head: Head, delta: TokenDelta | undefined, x: Float32Array, bags: TokenBags | undefined) => {
+        const pooled = matrix(dev.length, dim, x)
+        return l2Normalize(head.predict(delta && bags ? delta.predict(pooled, bags) : pooled)).y.data
+      }
       const evaluate =
         dev.length > 1
-          ? (head: Parameters<NonNullable<Parameters<typeof trainHead>[2]["evaluate"]>>[0]) =>
+          ? (head: Head, delta: TokenDelta | undefined) =>
               Effect.sync(() => {
-                const a = l2Normalize(head.predict(matrix(dev.length, dim, devA))).y.data
-                const b = l2Normalize(head.predict(matrix(dev.length, dim, devB))).y.data
+                const a = embedDev(head, delta, devA, devBagsA)
+                const b = embedDev(head, delta, devB, devBagsB)
                 const cos = Float64Array.from({ length: dev.length }, (_, i) => {
                   let s = 0
                   for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[i * dim + k]!
@@ -79,6 +94,7 @@ export const train = Stage.make({
       const started = performance.now()
       const result = yield* trainHead(batches, dim, {
         head: params.head === "linear" ? { kind: "linear" } : { kind: "adapter", rank: params.rank },
+        wordVectors: bagsOf ? { tokens: new Set(batches.flatMap((b) => Array.from(b.bags!.tokens))), lr: params.wordVectorLr ?? params.lr } : undefined,
         temperature: params.temperature,
         lr: params.lr,
         weightDecay: params.weightDecay,
@@ -97,7 +113,7 @@ export const train = Stage.make({
       }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
       const seconds = (performance.now() - started) / 1000
       const out = path.join(ctx.scratchDir, "model")
-      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head }).pipe(
+      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head, tokenDelta: result.tokenDelta }).pipe(
         Effect.mapError((e) => fail(`cannot write the model folder: ${e.message}`, e))
       )
       const objectiveBefore = result.history[0]!.trainLoss
@@ -108,7 +124,8 @@ export const train = Stage.make({
           bestEpoch: result.bestEpoch,
           stoppedEarly: result.stoppedEarly,
           objectiveBefore,
-          objectiveAfter: objective(result.head, batches, dim, params.temperature),
+          objectiveAfter: objective(result.head, batches, dim, params.temperature, result.tokenDelta),
+          ...(result.tokenDelta ? { wordVectors: { tuned: result.tokenDelta.tokens.length, changed: result.tokenDelta.changedTokens() } } : {}),
           devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev,
           distinctTexts: cache.count,
           batches: batches.length,
@@ -118,3 +135,17 @@ export const train = Stage.make({
       }
     })
 })
+
+/**
+ * Token bags (ids + pooling coefficients) of every text, read once from the backbone; returns a
+ * lookup giving the bags of any list of those texts, in order.
+ */
+const tokenBagsOf = (model: string, onnxFile: string | undefined, texts: ReadonlySet<string>) =>
+  Effect.gen(function* () {
+    const ctx = yield* StageContext
+    const list = [...texts]
+    yield* ctx.log(`reading the token bags of ${list.length} texts (word-vector tuning)`)
+    const all = yield* Effect.scoped(readTokenBags({ model, onnxFile }, list)).pipe(Effect.mapError((e) => fail(e.message, e)))
+    const rowOf = new Map(list.map((t, i) => [t, i]))
+    return (subset: ReadonlyArray<string>): TokenBags => gatherBags(all, subset.map((t) => rowOf.get(t)!))
+  })

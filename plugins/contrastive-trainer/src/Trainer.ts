@@ -1,4 +1,6 @@
-import { AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, matrix, Rng } from "@embedflow/tensor"
+import {
+  AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, Rng, type TokenBags, TokenDelta
+} from "@embedflow/tensor"
 import { Effect } from "effect"
 import { maskedInfoNce } from "./Objective.js"
 
@@ -10,6 +12,8 @@ export interface TrainingBatch {
   readonly x: Float32Array
   /** [rows x cols], 1 = left out of the anchor's softmax; undefined = no masking. */
   readonly mask: Uint8Array | undefined
+  /** The token bags of the rows of `x` (same order), for training word vectors (`TrainOptions.wordVectors`). */
+  readonly bags?: TokenBags | undefined
 }
 
 export type HeadOptions = { readonly kind: "linear" } | { readonly kind: "adapter"; readonly rank: number }
@@ -20,8 +24,17 @@ export const makeHead = (options: HeadOptions, dim: number, seed: number): Head 
     ? Linear.make({ inputDim: dim, outputDim: dim, init: "identity" })
     : LowRankResidualAdapter.make({ dim, rank: options.rank, seed })
 
+/** Fine-tuning the backbone's word vectors too (bag-of-vectors backbones; batches carry `bags`). */
+export interface WordVectorOptions {
+  /** Token ids that get a trainable delta (those of the training texts). */
+  readonly tokens: Iterable<number>
+  /** Peak learning rate of the deltas (same warmup and decay as the head's). */
+  readonly lr: number
+}
+
 export interface TrainOptions {
   readonly head: HeadOptions
+  readonly wordVectors?: WordVectorOptions | undefined
   readonly temperature: number
   readonly lr: number
   readonly weightDecay: number
@@ -32,7 +45,7 @@ export interface TrainOptions {
   /** Stop after this many epochs without a better dev score (only with `evaluate`). */
   readonly patience: number
   /** Dev score of a head (higher is better), e.g. STS-B dev Spearman; also run before training. */
-  readonly evaluate?: ((head: Head) => Effect.Effect<number, unknown>) | undefined
+  readonly evaluate?: ((head: Head, tokenDelta: TokenDelta | undefined) => Effect.Effect<number, unknown>) | undefined
   readonly onStep?: ((step: number, total: number, loss: number) => Effect.Effect<void>) | undefined
   readonly onEpoch?: ((record: EpochRecord) => Effect.Effect<void>) | undefined
 }
@@ -49,15 +62,27 @@ export interface EpochRecord {
 export interface TrainResult {
   /** The head of the best dev epoch (the last epoch without `evaluate`). */
   readonly head: Head
+  /** The word-vector deltas of that epoch (with `wordVectors`). */
+  readonly tokenDelta: TokenDelta | undefined
   readonly history: ReadonlyArray<EpochRecord>
   readonly bestEpoch: number
   readonly stoppedEarly: boolean
 }
 
-/** One batch's loss; with `update`, its gradient is accumulated into the head's parameters. */
-export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, temperature: number, update: boolean): number => {
+/** The batch's rows with the word-vector deltas added (unchanged without deltas). */
+const withDeltas = (x: Matrix, batch: TrainingBatch, tokenDelta: TokenDelta | undefined, update: boolean): Matrix => {
+  if (tokenDelta === undefined) return x
+  if (batch.bags === undefined) throw new Error("training word vectors needs the token bags of every batch")
+  return update ? tokenDelta.forward(x, batch.bags) : tokenDelta.predict(x, batch.bags)
+}
+
+/**
+ * One batch's loss; with `update`, its gradient is accumulated into the head's parameters (and the
+ * word-vector deltas', when given).
+ */
+export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, temperature: number, update: boolean, tokenDelta?: TokenDelta): number => {
   const n = batch.rows + batch.cols
-  const x = matrix(n, dim, batch.x)
+  const x = withDeltas(matrix(n, dim, batch.x), batch, tokenDelta, update)
   const y = update ? head.forward(x) : head.predict(x)
   const split = batch.rows * dim
   const r = maskedInfoNce(y.data.subarray(0, split), y.data.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
@@ -65,17 +90,18 @@ export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, tempera
     const dy = matrix(n, dim)
     dy.data.set(r.dAnchors, 0)
     dy.data.set(r.dCandidates, split)
-    head.backward(dy)
+    const dx = head.backward(dy)
+    tokenDelta?.backward(dx)
   }
   return r.loss
 }
 
 /** Mean loss over the batches, weighted by anchors: the training objective. */
-export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim: number, temperature: number): number => {
+export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim: number, temperature: number, tokenDelta?: TokenDelta): number => {
   let sum = 0
   let n = 0
   for (const b of batches) {
-    sum += batchLoss(head, b, dim, temperature, false) * b.rows
+    sum += batchLoss(head, b, dim, temperature, false, tokenDelta) * b.rows
     n += b.rows
   }
   return n === 0 ? Number.NaN : sum / n
@@ -84,23 +110,28 @@ export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim
 /**
  * Trains a head with masked InfoNCE, AdamW and linear warmup then linear decay; batch order is
  * reshuffled each epoch from the seed. With `evaluate`, keeps the best dev epoch's weights (the
- * identity head counts as epoch 0) and stops after `patience` epochs without improvement.
+ * identity head counts as epoch 0) and stops after `patience` epochs without improvement. With
+ * `wordVectors`, per-token deltas of the backbone's word vectors train alongside the head (own
+ * AdamW without weight decay, own peak learning rate, the same schedule).
  */
 export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, options: TrainOptions): Effect.Effect<TrainResult, unknown> =>
   Effect.gen(function* () {
     if (batches.length === 0) return yield* Effect.die(new Error("train: no batches"))
     const head = makeHead(options.head, dim, options.seed)
-    const params = head.params()
+    const tokenDelta = options.wordVectors ? TokenDelta.make({ tokens: options.wordVectors.tokens, dim }) : undefined
+    const params = [...head.params(), ...(tokenDelta?.params() ?? [])]
     const total = options.epochs * batches.length
     const schedule = learningRateSchedule({ peakLr: options.lr, totalSteps: total, warmupSteps: Math.min(total, Math.round(options.warmupRatio * total)) })
-    const optimizer = new AdamW(params, { lr: options.lr, weightDecay: options.weightDecay })
+    const optimizer = new AdamW(head.params(), { lr: options.lr, weightDecay: options.weightDecay })
+    const deltaOptimizer = tokenDelta ? new AdamW(tokenDelta.params(), { lr: options.wordVectors!.lr, weightDecay: 0 }) : undefined
+    const deltaLrRatio = options.wordVectors ? options.wordVectors.lr / options.lr : 0
     const stopping = new EarlyStopping({ patience: options.patience, mode: "max" })
     const history: Array<EpochRecord> = []
     let bestEpoch = 0
     let stoppedEarly = false
 
-    const initialDev = options.evaluate ? yield* options.evaluate(head) : undefined
-    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature), dev: initialDev, lr: 0 }
+    const initialDev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
+    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature, tokenDelta), dev: initialDev, lr: 0 }
     history.push(initial)
     if (initialDev !== undefined) stopping.update(initialDev, params)
     if (options.onEpoch) yield* options.onEpoch(initial)
@@ -114,18 +145,20 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
       for (const k of order) {
         const b = batches[k]!
         head.zeroGrad()
-        const loss = batchLoss(head, b, dim, options.temperature, true)
+        tokenDelta?.zeroGrad()
+        const loss = batchLoss(head, b, dim, options.temperature, true, tokenDelta)
         if (!Number.isFinite(loss)) {
           return yield* Effect.die(new Error(`loss is ${loss} at epoch ${epoch}, step ${step}; lower the learning rate or raise the temperature`))
         }
         lr = schedule(step)
         optimizer.step(lr)
+        deltaOptimizer?.step(lr * deltaLrRatio)
         step++
         sum += loss * b.rows
         n += b.rows
         if (options.onStep) yield* options.onStep(step, total, loss)
       }
-      const dev = options.evaluate ? yield* options.evaluate(head) : undefined
+      const dev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
       const record: EpochRecord = { epoch, trainLoss: sum / n, dev, lr }
       history.push(record)
       if (options.onEpoch) yield* options.onEpoch(record)
@@ -141,5 +174,5 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
       }
     }
     if (options.evaluate) stopping.restoreBest(params)
-    return { head, history, bestEpoch, stoppedEarly }
+    return { head, tokenDelta, history, bestEpoch, stoppedEarly }
   })

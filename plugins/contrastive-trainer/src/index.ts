@@ -2,7 +2,7 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { train } from "./Stages.js"
 
-export { HEAD_FILE, type HeadEncoderConfig, readHeadConfig, writeEncoderFolder } from "./EncoderFolder.js"
+export { HEAD_FILE, type HeadEncoderConfig, readHeadConfig, TOKEN_DELTA_FILE, writeEncoderFolder } from "./EncoderFolder.js"
 export { type Floats, type InfoNceResult, maskedInfoNce } from "./Objective.js"
 export { train } from "./Stages.js"
 export {
@@ -14,7 +14,8 @@ export {
   train as trainHead,
   type TrainingBatch,
   type TrainOptions,
-  type TrainResult
+  type TrainResult,
+  type WordVectorOptions
 } from "./Trainer.js"
 
 export const plugin = Plugin.make({

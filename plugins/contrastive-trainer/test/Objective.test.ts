@@ -1,6 +1,6 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import type { Head } from "@embedflow/tensor"
+import { type Head, TokenDelta } from "@embedflow/tensor"
 import { batchLoss, makeHead, maskedInfoNce, objective, trainHead as train, type TrainingBatch } from "../src/index.js"
 
 /** Seeded uniform stream for fixtures. */
@@ -130,6 +130,38 @@ describe("heads", () => {
     const up = head.params().find((p) => p.name === "up")!
     up.value.set(randn(next, up.value.length).map((x) => 0.5 * x))
     expect(gradCheck(head)).toBe(2 * dim * 2)
+  })
+
+  it("word-vector deltas: gradients flow from the masked loss through the head to every tuned row (finite differences)", () => {
+    // Rows of the batch as bags over tokens 0..5 (token 6 occurs but is not tuned).
+    const tokensPerRow = [[0, 1], [2], [3, 0], [4, 5, 6], [1], [2, 3], [5], [6, 4], [0]]
+    const bags = {
+      offsets: Int32Array.from([0, ...tokensPerRow.map((_, i) => tokensPerRow.slice(0, i + 1).flat().length)]),
+      tokens: Int32Array.from(tokensPerRow.flat()),
+      coefficients: Float32Array.from(tokensPerRow.flat(), (_, k) => 0.4 + 0.1 * (k % 4))
+    }
+    const withBags: TrainingBatch = { ...batch, bags }
+    const head = makeHead({ kind: "linear" }, dim, 0)
+    for (const p of head.params()) for (let k = 0; k < p.value.length; k++) p.value[k] = p.value[k]! + 0.3 * randn(next, 1)[0]!
+    const delta = TokenDelta.make({ tokens: [0, 1, 2, 3, 4, 5], dim })
+    delta.delta.value.set(randn(next, delta.delta.value.length).map((x) => 0.3 * x))
+    head.zeroGrad()
+    delta.zeroGrad()
+    batchLoss(head, withBags, dim, 0.5, true, delta)
+    const h = 1e-2
+    const p = delta.delta
+    expect(p.grad.every((g) => g !== 0)).toBe(true)
+    for (let k = 0; k < p.value.length; k++) {
+      const keep = p.value[k]!
+      p.value[k] = keep + h
+      const up = batchLoss(head, withBags, dim, 0.5, false, delta)
+      p.value[k] = keep - h
+      const down = batchLoss(head, withBags, dim, 0.5, false, delta)
+      p.value[k] = keep
+      expect(Math.abs(p.grad[k]! - (up - down) / (2 * h))).toBeLessThan(2e-3)
+    }
+    // Without bags a delta cannot be applied: a clear error, not a silent no-op.
+    expect(() => batchLoss(head, batch, dim, 0.5, false, delta)).toThrow(/token bags/)
   })
 
   it("starts as the identity", () => {
