@@ -27,11 +27,15 @@ describe("embedflow run --default", () => {
     const table = JSON.parse(readFileSync(path.join(runDir, "outputs/table/files/report.json"), "utf8")) as Table
     const sts = (method: string) => table.rows.find((r) => r.method === method)?.["STS-B test spearman"] as number
     const baseline = sts("GloVe SIF - 1st PC (baseline)")
-    const trained = sts("SIF GloVe + trained head")
+    const trained = sts("SIF GloVe + trained words & head")
+    const headOnly = sts("ablation: frozen word vectors (head only)")
     // The reference figure for SIF - 1st PC on these vectors is 0.609.
     expect(baseline).toBeGreaterThan(0.6)
     expect(baseline).toBeLessThan(0.62)
-    expect(trained).toBeGreaterThan(baseline + 0.03)
+    // Issue 7's goal: >= 0.68, and >= 0.07 above the best unsupervised baseline.
+    expect(trained).toBeGreaterThanOrEqual(0.68)
+    expect(trained).toBeGreaterThanOrEqual(baseline + 0.07)
+    expect(trained).toBeGreaterThan(headOnly)
     const bm25 = table.rows.find((r) => r.method === "BM25")!
     expect(bm25["Cranfield ndcg_at_10"]).toBeGreaterThan(0.3)
 
@@ -39,6 +43,6 @@ describe("embedflow run --default", () => {
     const again = execFileSync(process.execPath, [cli, "run", "--default", "--store", store], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] })
     const log = readFileSync(path.join(again.trim().split("\n").at(-1)!.replace("run log and outputs: ", ""), "run.jsonl"), "utf8")
     const finished = JSON.parse(log.trim().split("\n").at(-1)!) as { computed: number; cached: number }
-    expect(finished).toMatchObject({ computed: 0, cached: 42 })
+    expect(finished).toMatchObject({ computed: 0, cached: 45 })
   }, 1_200_000)
 })

@@ -24,7 +24,7 @@ export interface HeadEncoderConfig {
   readonly head: ReturnType<Head["toJSON"]>
 }
 
-/** Exports backbone + pooling + head + L2 normalisation as one ONNX model folder at `dir` (atomically). */
+/** Exports backbone + pooling + head (+ L2 normalisation) as one ONNX model folder at `dir` (atomically). */
 export const writeEncoderFolder = (
   dir: string,
   options: {
@@ -34,6 +34,8 @@ export const writeEncoderFolder = (
     readonly head: Head
     /** Tuned word vectors (bag-of-vectors backbones), baked into the graph and kept as JSON. */
     readonly tokenDelta?: TokenDelta | undefined
+    /** L2-normalise the output (default true). */
+    readonly normalize?: boolean | undefined
   }
 ): Effect.Effect<ExportedEncoder, ModelError> => {
   const config: HeadEncoderConfig = { format: "embedflow.head-encoder/v1", pooling: options.pooling, baseModel: options.baseModel, head: options.head.toJSON() }
@@ -41,7 +43,7 @@ export const writeEncoderFolder = (
     backbone: options.baseModel,
     ...(options.onnxFile !== undefined ? { onnxFile: options.onnxFile } : {}),
     pooling: options.pooling,
-    normalize: true,
+    normalize: options.normalize ?? true,
     head: options.head,
     tokenDelta: options.tokenDelta,
     outDir: dir,

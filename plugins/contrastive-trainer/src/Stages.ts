@@ -39,7 +39,12 @@ export const train = Stage.make({
      */
     tuneWordVectors: withDefault(Schema.Boolean, false),
     /** Peak learning rate of the word vectors (default: lr). */
-    wordVectorLr: Schema.optionalKey(PositiveNumber)
+    wordVectorLr: Schema.optionalKey(PositiveNumber),
+    /**
+     * L2-normalise the exported model's output. false when a later step removes common components
+     * (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it.
+     */
+    normalize: withDefault(Schema.Boolean, true)
   }),
   inputs: { batches: MaskedBatches, dev: Ports.ScoredPairs },
   optionalInputs: ["dev"],
@@ -113,7 +118,7 @@ export const train = Stage.make({
       }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
       const seconds = (performance.now() - started) / 1000
       const out = path.join(ctx.scratchDir, "model")
-      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head, tokenDelta: result.tokenDelta }).pipe(
+      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head, tokenDelta: result.tokenDelta, normalize: params.normalize }).pipe(
         Effect.mapError((e) => fail(`cannot write the model folder: ${e.message}`, e))
       )
       const objectiveBefore = result.history[0]!.trainLoss

@@ -2,7 +2,7 @@ import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } fr
 import { plugin as data } from "@embedflow/data"
 import { plugin as masker } from "@embedflow/false-negative-masker"
 import { encoderConfig, layerModelHub, makeEncoder, makeModelHub, readTokenBags } from "@embedflow/models"
-import { l2Normalize, Linear, matrix, type TokenDeltaJson, TokenDelta } from "@embedflow/tensor"
+import { Linear, matrix, type TokenDeltaJson, TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -28,7 +28,7 @@ const registry = new Plugin.Registry([Plugin.make({ name: "fixture", version: "1
 const roots: Array<string> = []
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })))
 
-const trainGraph = (tuneWordVectors: boolean) => ({
+const trainGraph = (tuneWordVectors: boolean, normalize = true) => ({
   name: "word-vectors",
   seed: 7,
   nodes: [
@@ -39,7 +39,7 @@ const trainGraph = (tuneWordVectors: boolean) => ({
     {
       id: "train",
       stage: "contrastive-trainer/train",
-      params: { encoder: glove, onnxFile: "onnx/model_sif.onnx", temperature: 0.1, lr: 0.002, wordVectorLr: 0.01, epochs: 2, patience: 2, tuneWordVectors },
+      params: { encoder: glove, onnxFile: "onnx/model_sif.onnx", temperature: 0.1, lr: 0.002, wordVectorLr: 0.01, epochs: 2, patience: 2, tuneWordVectors, normalize },
       inputs: { batches: "batches.batches", dev: "dev.pairs" }
     }
   ]
@@ -65,7 +65,8 @@ interface TrainReport {
 describe("contrastive-trainer/train with tuneWordVectors (GloVe static encoder, SNLI dev slice)", () => {
   it("tunes the training words' vectors, and the exported folder reproduces head(x + Σ c·Δ) in one ONNX graph", async () => {
     if (!existsSync(join(glove, "onnx/model_sif.onnx"))) throw new Error(`${glove} is missing: run \`bash tools/setup.sh\``)
-    const result = await runGraph(trainGraph(true))
+    // Unnormalised output (normalize: false), so the comparison also checks the scale.
+    const result = await runGraph(trainGraph(true, false))
     const report = result.nodes.train!.outputs.report as TrainReport
     const folder = (result.nodes.train!.outputs.model as { path: string }).path
     expect(report.objectiveAfter).toBeLessThan(report.objectiveBefore)
@@ -83,8 +84,8 @@ describe("contrastive-trainer/train with tuneWordVectors (GloVe static encoder, 
           const base = yield* makeEncoder(encoderConfig({ model: glove, onnxFile: "onnx/model_sif.onnx", pooling: "mean", normalize: false }))
           const bags = yield* readTokenBags({ model: glove, onnxFile: "onnx/model_sif.onnx" }, texts)
           const x = matrix(texts.length, base.dim, yield* base.embed(texts))
-          const inProcess = l2Normalize(saved.head.predict(delta.predict(x, bags))).y.data
-          const loaded = yield* (yield* makeModelHub()).encoder({ model: folder, pooling: "mean", normalize: true })
+          const inProcess = saved.head.predict(delta.predict(x, bags)).data
+          const loaded = yield* (yield* makeModelHub()).encoder({ model: folder, pooling: "mean", normalize: false })
           return { inProcess, exported: yield* loaded.embed(texts) }
         })
       )
@@ -92,6 +93,8 @@ describe("contrastive-trainer/train with tuneWordVectors (GloVe static encoder, 
     let worst = 0
     for (let i = 0; i < inProcess.length; i++) worst = Math.max(worst, Math.abs(inProcess[i]! - exported[i]!))
     expect(worst).toBeLessThan(1e-4)
+    expect(Math.hypot(...inProcess.subarray(0, 100))).not.toBeCloseTo(1, 2)
+    expect(JSON.parse(readFileSync(join(folder, "config.json"), "utf8")).embedflow).toMatchObject({ normalize: false, tokenDelta: report.wordVectors!.tuned })
     expect(saved.head).toBeInstanceOf(Linear)
   }, 120_000)
 
