@@ -31,24 +31,44 @@ export const encoderConfig = (b: Backbone): Partial<EncoderConfig> & { readonly 
   maxLength: b.maxLength
 })
 
-export const write = async (dir: string, config: Config, head: Head): Promise<void> => {
+/**
+ * Writes a head folder: `config` as config.json and the head as head.json. Shared with the other
+ * head-over-frozen-backbone folders (kl-distiller's retriever).
+ */
+export const writeHeadFolder = async (dir: string, config: unknown, head: Head): Promise<void> => {
   await fs.mkdir(dir, { recursive: true })
   await fs.writeFile(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n")
   await fs.writeFile(path.join(dir, "head.json"), JSON.stringify(head.toJSON()))
 }
 
-export const read = async (dir: string): Promise<{ config: Config; head: Head }> => {
+/**
+ * Reads a head folder: config.json decoded with `schema`, head.json as a Head whose dims must be
+ * `expected(config)`. `what` and `writer` name the folder kind in errors.
+ */
+export const readHeadFolder = async <C>(
+  dir: string,
+  schema: Schema.Codec<C, unknown>,
+  expected: (config: C) => { readonly inputDim: number; readonly outputDim: number },
+  what: string,
+  writer: string
+): Promise<{ config: C; head: Head }> => {
   const file = path.join(dir, "config.json")
   let raw: unknown
   try {
     raw = JSON.parse(await fs.readFile(file, "utf8"))
   } catch (e) {
-    throw new Error(`${file}: cannot read a reward model config (${e instanceof Error ? e.message : String(e)}); expected a folder written by reward-cross-encoder/train`)
+    throw new Error(`${file}: cannot read a ${what} config (${e instanceof Error ? e.message : String(e)}); expected a folder written by ${writer}`)
   }
-  const config = Schema.decodeUnknownSync(Config)(raw)
+  const config = Schema.decodeUnknownSync(schema)(raw)
   const head = headFromJSON(JSON.parse(await fs.readFile(path.join(dir, "head.json"), "utf8")))
-  if (head.inputDim !== config.head.inputDim || head.outputDim !== 1) {
-    throw new Error(`${dir}/head.json: a ${head.inputDim} -> ${head.outputDim} head, expected ${config.head.inputDim} -> 1 as config.json says`)
+  const { inputDim, outputDim } = expected(config)
+  if (head.inputDim !== inputDim || head.outputDim !== outputDim) {
+    throw new Error(`${dir}/head.json: a ${head.inputDim} -> ${head.outputDim} head, expected ${inputDim} -> ${outputDim} as config.json says`)
   }
   return { config, head }
 }
+
+export const write = (dir: string, config: Config, head: Head): Promise<void> => writeHeadFolder(dir, config, head)
+
+export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
+  readHeadFolder(dir, Config, (c) => ({ inputDim: c.head.inputDim, outputDim: 1 }), "reward model", "reward-cross-encoder/train")
