@@ -40,6 +40,11 @@ if [ -f tools/faiss-build/build.sh ]; then
   bash tools/faiss-build/build.sh
 fi
 
+# 3b. @embedflow/tensor's native compute backend (OpenBLAS, cached); without it tensor falls back to
+#     its TypeScript kernels with a warning.
+step "tensor native backend"
+bash packages/tensor/native/build.sh
+
 # 4. TypeScript build of every package, in dependency order, one tsc process per package (nx caches
 #    them). A single `tsc -b` over the whole workspace shares one module-resolution cache across
 #    projects and, on a clean tree, can cache a dependency's not-yet-built types as missing.

@@ -5,6 +5,7 @@
  *   θ ← θ − lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)
  * Moments are kept in float64.
  */
+import { getBackend } from "./Backend.js"
 import { type Parameter } from "./Head.js"
 
 export interface AdamWOptions {
@@ -55,16 +56,11 @@ export class AdamW {
     const { beta1: b1, beta2: b2, eps } = this
     const c1 = 1 - Math.pow(b1, this.t)
     const c2 = 1 - Math.pow(b2, this.t)
+    const backend = getBackend()
     for (let k = 0; k < this.params.length; k++) {
       const p = this.params[k]
-      const w = p.value, g = p.grad, m = this.m[k], v = this.v[k]
       const decay = p.decay ? 1 - lr * this.weightDecay : 1
-      for (let i = 0; i < w.length; i++) {
-        const gi = g[i]
-        m[i] = b1 * m[i] + (1 - b1) * gi
-        v[i] = b2 * v[i] + (1 - b2) * gi * gi
-        w[i] = w[i] * decay - (lr * (m[i] / c1)) / (Math.sqrt(v[i] / c2) + eps)
-      }
+      backend.adamw(p.value, p.grad, this.m[k], this.v[k], { lr, beta1: b1, beta2: b2, eps, c1, c2, decay })
     }
   }
 

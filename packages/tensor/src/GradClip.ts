@@ -1,10 +1,12 @@
 /** Global-norm gradient clipping (as torch.nn.utils.clip_grad_norm_). */
+import { getBackend } from "./Backend.js"
 import { type Parameter } from "./Head.js"
 
 /** The L2 norm of all gradients together. */
 export const globalGradNorm = (params: ReadonlyArray<Parameter>): number => {
+  const backend = getBackend()
   let s = 0
-  for (const p of params) for (let i = 0; i < p.grad.length; i++) s += p.grad[i] * p.grad[i]
+  for (const p of params) s += backend.dot(p.grad.length, p.grad, 0, p.grad, 0)
   return Math.sqrt(s)
 }
 
@@ -14,7 +16,8 @@ export const clipGradNorm = (params: ReadonlyArray<Parameter>, maxNorm: number):
   const norm = globalGradNorm(params)
   if (norm > maxNorm) {
     const f = maxNorm / (norm + 1e-6)
-    for (const p of params) for (let i = 0; i < p.grad.length; i++) p.grad[i] *= f
+    const backend = getBackend()
+    for (const p of params) backend.scal(p.grad.length, f, p.grad, 0)
   }
   return norm
 }

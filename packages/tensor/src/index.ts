@@ -3,6 +3,9 @@
  */
 export { assertShape, clone, concatRows, fromRows, gatherRows, type Matrix, matrix, row, sliceRows, toRows, transpose, zeros } from "./Matrix.js"
 export { matmul, matmulABt, matmulAtB, type MatmulOptions } from "./Matmul.js"
+export {
+  type AdamwConstants, type Backend, type BackendName, type BatchedSgemmArgs, getBackend, loadNativeBackend, setBackend, type SgemmArgs, tsBackend
+} from "./Backend.js"
 export { logSoftmaxBackward, logSoftmaxRows, softmaxBackward, softmaxRows } from "./Softmax.js"
 export { type L2Normalized, l2Normalize, l2NormalizeBackward } from "./Normalize.js"
 export { type CosineMatrix, cosineMatrix, cosineMatrixBackward } from "./Cosine.js"

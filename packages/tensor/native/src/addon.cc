@@ -1,0 +1,272 @@
+// @embedflow/tensor's native compute backend: row-major sgemm (both transposes, alpha/beta, leading
+// dimensions, element offsets into a Float32Array), strided-batched sgemm (attention heads), and the
+// BLAS level-1 ops, all over OpenBLAS. Typed arrays are used in place; every extent is checked against
+// the array's length before BLAS touches memory, so a bad view throws a RangeError instead of
+// reading or writing out of bounds. Arguments are positional (no option objects) to keep the per-call
+// cost of small products low.
+#include <napi.h>
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+namespace {
+
+struct View {
+  float* data;
+  int64_t length;
+};
+
+struct View64 {
+  double* data;
+  int64_t length;
+};
+
+View floats(const Napi::Value& v, const char* fn, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(fn) + ": " + what + " must be a Float32Array");
+  }
+  auto a = v.As<Napi::Float32Array>();
+  return View{a.Data(), static_cast<int64_t>(a.ElementLength())};
+}
+
+int64_t integer(const Napi::Value& v, const char* fn, const char* what, int64_t min) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(fn) + ": " + what + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  auto i = static_cast<int64_t>(d);
+  if (static_cast<double>(i) != d || i < min || i > INT32_MAX) {
+    throw Napi::RangeError::New(v.Env(), std::string(fn) + ": " + what + " must be an integer >= " + std::to_string(min) +
+                                             " (and < 2^31), got " + v.ToString().Utf8Value());
+  }
+  return i;
+}
+
+double number(const Napi::Value& v, const char* fn, const char* what) {
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), std::string(fn) + ": " + what + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+// A rows x cols row-major operand stored with leading dimension ld at element offset off (plus
+// `extra` elements for batched operands) must lie inside the array.
+void checkOperand(Napi::Env env, const char* fn, const char* what, const View& v, int64_t off, int64_t rows, int64_t cols,
+                  int64_t ld, int64_t extra) {
+  if (ld < (cols > 1 ? cols : 1)) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": leading dimension of " + what + " is " + std::to_string(ld) +
+                                         ", must be >= its stored column count " + std::to_string(cols));
+  }
+  if (rows == 0 || cols == 0) return;
+  int64_t end = off + (rows - 1) * ld + cols + extra;
+  if (end > v.length) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": " + what + " needs elements up to " + std::to_string(end) +
+                                         " but its Float32Array holds " + std::to_string(v.length));
+  }
+}
+
+struct Gemm {
+  bool transA, transB;
+  int64_t m, n, k;
+  float alpha, beta;
+  View a, b, c;
+  int64_t aOff, lda, bOff, ldb, cOff, ldc;
+};
+
+// Parses the 16 shared arguments starting at info[base]:
+// transA, transB, m, n, k, alpha, a, aOff, lda, b, bOff, ldb, beta, c, cOff, ldc
+// (batched calls interleave strides, so they pass their own index map).
+Gemm parseGemm(const Napi::CallbackInfo& info, const char* fn, const int idx[16]) {
+  Gemm g;
+  g.transA = info[idx[0]].ToBoolean().Value();
+  g.transB = info[idx[1]].ToBoolean().Value();
+  g.m = integer(info[idx[2]], fn, "m", 0);
+  g.n = integer(info[idx[3]], fn, "n", 0);
+  g.k = integer(info[idx[4]], fn, "k", 0);
+  g.alpha = static_cast<float>(number(info[idx[5]], fn, "alpha"));
+  g.a = floats(info[idx[6]], fn, "A");
+  g.aOff = integer(info[idx[7]], fn, "A offset", 0);
+  g.lda = integer(info[idx[8]], fn, "lda", 1);
+  g.b = floats(info[idx[9]], fn, "B");
+  g.bOff = integer(info[idx[10]], fn, "B offset", 0);
+  g.ldb = integer(info[idx[11]], fn, "ldb", 1);
+  g.beta = static_cast<float>(number(info[idx[12]], fn, "beta"));
+  g.c = floats(info[idx[13]], fn, "C");
+  g.cOff = integer(info[idx[14]], fn, "C offset", 0);
+  g.ldc = integer(info[idx[15]], fn, "ldc", 1);
+  return g;
+}
+
+void checkGemm(Napi::Env env, const char* fn, const Gemm& g, int64_t extraA, int64_t extraB, int64_t extraC) {
+  // Stored shapes: A is m x k (k x m when transposed), B is k x n (n x k when transposed).
+  checkOperand(env, fn, "A", g.a, g.aOff, g.transA ? g.k : g.m, g.transA ? g.m : g.k, g.lda, extraA);
+  checkOperand(env, fn, "B", g.b, g.bOff, g.transB ? g.n : g.k, g.transB ? g.k : g.n, g.ldb, extraB);
+  checkOperand(env, fn, "C", g.c, g.cOff, g.m, g.n, g.ldc, extraC);
+}
+
+void runGemm(const Gemm& g, int64_t aShift, int64_t bShift, int64_t cShift) {
+  if (g.m == 0 || g.n == 0) return;
+  cblas_sgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans,
+              static_cast<blasint>(g.m), static_cast<blasint>(g.n), static_cast<blasint>(g.k), g.alpha,
+              g.a.data + g.aOff + aShift, static_cast<blasint>(g.lda), g.b.data + g.bOff + bShift,
+              static_cast<blasint>(g.ldb), g.beta, g.c.data + g.cOff + cShift, static_cast<blasint>(g.ldc));
+}
+
+// The kernels read A and B while writing C: an output sharing memory with an input would read partial
+// results. Compares the element ranges each operand actually spans (views of one buffer may coexist).
+void checkNoAlias(Napi::Env env, const char* fn, const Gemm& g, int64_t extraA, int64_t extraB, int64_t extraC) {
+  if (g.m == 0 || g.n == 0 || g.k == 0) return;
+  auto span = [](const View& v, int64_t off, int64_t rows, int64_t cols, int64_t ld, int64_t extra) {
+    return std::pair<const float*, const float*>(v.data + off, v.data + off + (rows - 1) * ld + cols + extra);
+  };
+  auto c = span(g.c, g.cOff, g.m, g.n, g.ldc, extraC);
+  auto a = span(g.a, g.aOff, g.transA ? g.k : g.m, g.transA ? g.m : g.k, g.lda, extraA);
+  auto b = span(g.b, g.bOff, g.transB ? g.n : g.k, g.transB ? g.k : g.n, g.ldb, extraB);
+  auto hit = [&](std::pair<const float*, const float*> x) { return x.first < c.second && c.first < x.second; };
+  if (hit(a) || hit(b)) throw Napi::RangeError::New(env, std::string(fn) + ": C must not share memory with A or B");
+}
+
+// sgemm(transA, transB, m, n, k, alpha, A, aOff, lda, B, bOff, ldb, beta, C, cOff, ldc)
+// C = alpha·op(A)·op(B) + beta·C; beta = 0 overwrites C without reading it (NaNs included).
+Napi::Value Sgemm(const Napi::CallbackInfo& info) {
+  static const int idx[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  Gemm g = parseGemm(info, "sgemm", idx);
+  checkGemm(info.Env(), "sgemm", g, 0, 0, 0);
+  checkNoAlias(info.Env(), "sgemm", g, 0, 0, 0);
+  runGemm(g, 0, 0, 0);
+  return info.Env().Undefined();
+}
+
+// sgemmStridedBatched(transA, transB, m, n, k, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB,
+//                     beta, C, cOff, ldc, strideC, batch)
+// For b in 0..batch: C_b = alpha·op(A_b)·op(B_b) + beta·C_b, X_b starting strideX elements after X_{b-1}.
+Napi::Value SgemmStridedBatched(const Napi::CallbackInfo& info) {
+  static const int idx[16] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 14, 15, 16, 17};
+  const char* fn = "sgemmStridedBatched";
+  Gemm g = parseGemm(info, fn, idx);
+  int64_t strideA = integer(info[9], fn, "strideA", 0);
+  int64_t strideB = integer(info[13], fn, "strideB", 0);
+  int64_t strideC = integer(info[18], fn, "strideC", 0);
+  int64_t batch = integer(info[19], fn, "batch", 0);
+  if (batch == 0) return info.Env().Undefined();
+  checkGemm(info.Env(), fn, g, (batch - 1) * strideA, (batch - 1) * strideB, (batch - 1) * strideC);
+  checkNoAlias(info.Env(), fn, g, (batch - 1) * strideA, (batch - 1) * strideB, (batch - 1) * strideC);
+  // Outputs must be disjoint: consecutive blocks, or side-by-side column blocks of wider rows (attention heads).
+  bool blocks = strideC >= (g.m - 1) * g.ldc + g.n;
+  bool columns = strideC >= g.n && (batch - 1) * strideC + g.n <= g.ldc;
+  if (batch > 1 && g.m > 0 && g.n > 0 && !blocks && !columns) {
+    throw Napi::RangeError::New(info.Env(), std::string(fn) + ": strideC " + std::to_string(strideC) +
+                                                " would make the outputs overlap (needs consecutive blocks, >= (m-1)·ldc + n = " +
+                                                std::to_string((g.m - 1) * g.ldc + g.n) + ", or side-by-side column blocks, >= n = " +
+                                                std::to_string(g.n) + " with (batch-1)·strideC + n <= ldc = " + std::to_string(g.ldc) + ")");
+  }
+  for (int64_t i = 0; i < batch; i++) runGemm(g, i * strideA, i * strideB, i * strideC);
+  return info.Env().Undefined();
+}
+
+// axpy(n, alpha, x, xOff, y, yOff): y[yOff..] += alpha·x[xOff..]
+Napi::Value Axpy(const Napi::CallbackInfo& info) {
+  const char* fn = "axpy";
+  int64_t n = integer(info[0], fn, "n", 0);
+  auto alpha = static_cast<float>(number(info[1], fn, "alpha"));
+  View x = floats(info[2], fn, "x");
+  int64_t xOff = integer(info[3], fn, "x offset", 0);
+  View y = floats(info[4], fn, "y");
+  int64_t yOff = integer(info[5], fn, "y offset", 0);
+  if (xOff + n > x.length || yOff + n > y.length) throw Napi::RangeError::New(info.Env(), "axpy: n elements past the offset exceed an array");
+  cblas_saxpy(static_cast<blasint>(n), alpha, x.data + xOff, 1, y.data + yOff, 1);
+  return info.Env().Undefined();
+}
+
+// scal(n, alpha, x, xOff): x[xOff..] *= alpha
+Napi::Value Scal(const Napi::CallbackInfo& info) {
+  const char* fn = "scal";
+  int64_t n = integer(info[0], fn, "n", 0);
+  auto alpha = static_cast<float>(number(info[1], fn, "alpha"));
+  View x = floats(info[2], fn, "x");
+  int64_t xOff = integer(info[3], fn, "x offset", 0);
+  if (xOff + n > x.length) throw Napi::RangeError::New(info.Env(), "scal: n elements past the offset exceed the array");
+  cblas_sscal(static_cast<blasint>(n), alpha, x.data + xOff, 1);
+  return info.Env().Undefined();
+}
+
+// dot(n, x, xOff, y, yOff): Σ x·y accumulated in float64 (dsdot).
+Napi::Value Dot(const Napi::CallbackInfo& info) {
+  const char* fn = "dot";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View x = floats(info[1], fn, "x");
+  int64_t xOff = integer(info[2], fn, "x offset", 0);
+  View y = floats(info[3], fn, "y");
+  int64_t yOff = integer(info[4], fn, "y offset", 0);
+  if (xOff + n > x.length || yOff + n > y.length) throw Napi::RangeError::New(info.Env(), "dot: n elements past the offset exceed an array");
+  return Napi::Number::New(info.Env(), cblas_dsdot(static_cast<blasint>(n), x.data + xOff, 1, y.data + yOff, 1));
+}
+
+View64 doubles(const Napi::Value& v, const char* fn, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw Napi::TypeError::New(v.Env(), std::string(fn) + ": " + what + " must be a Float64Array");
+  }
+  auto a = v.As<Napi::Float64Array>();
+  return View64{a.Data(), static_cast<int64_t>(a.ElementLength())};
+}
+
+// The AdamW element loop in float64 per element, in the TypeScript backend's exact order (no FMA:
+// see -ffp-contract=off), so both backends give bit-identical weights. Cloned per ISA so AVX-512 /
+// AVX2 machines get wide vectors from one portable binary.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void adamwLoop(int64_t n, float* w, const float* g, double* m, double* v, double lr, double b1, double b2, double eps,
+               double c1, double c2, double decay) {
+  for (int64_t i = 0; i < n; i++) {
+    double gi = g[i];
+    double mi = b1 * m[i] + (1 - b1) * gi;
+    double vi = b2 * v[i] + (1 - b2) * gi * gi;
+    m[i] = mi;
+    v[i] = vi;
+    w[i] = static_cast<float>(static_cast<double>(w[i]) * decay - (lr * (mi / c1)) / (std::sqrt(vi / c2) + eps));
+  }
+}
+
+// adamw(n, w, g, m, v, lr, beta1, beta2, eps, c1, c2, decay): one AdamW update of n parameters;
+// c1 = 1 - beta1^t, c2 = 1 - beta2^t, decay = 1 - lr·weightDecay (1 for exempt parameters).
+Napi::Value Adamw(const Napi::CallbackInfo& info) {
+  const char* fn = "adamw";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View w = floats(info[1], fn, "w");
+  View g = floats(info[2], fn, "g");
+  View64 m = doubles(info[3], fn, "m");
+  View64 v = doubles(info[4], fn, "v");
+  if (n > w.length || n > g.length || n > m.length || n > v.length) {
+    throw Napi::RangeError::New(info.Env(), "adamw: n exceeds the length of w, g, m or v");
+  }
+  adamwLoop(n, w.data, g.data, m.data, v.data, number(info[5], fn, "lr"), number(info[6], fn, "beta1"), number(info[7], fn, "beta2"),
+            number(info[8], fn, "eps"), number(info[9], fn, "c1"), number(info[10], fn, "c2"), number(info[11], fn, "decay"));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  int64_t n = integer(info[0], "setThreads", "threads", 1);
+  openblas_set_num_threads(static_cast<int>(n));
+  return info.Env().Undefined();
+}
+
+Napi::Value GetThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), openblas_get_num_threads());
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
+  exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
+  exports.Set("scal", Napi::Function::New(env, Scal, "scal"));
+  exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
+  exports.Set("adamw", Napi::Function::New(env, Adamw, "adamw"));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
+  std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";
+  exports.Set("library", Napi::String::New(env, config));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(embedflow_tensor, Init)

@@ -1,0 +1,83 @@
+/**
+ * Loads packages/tensor/native's N-API addon (OpenBLAS) as a Backend. `createRequire` of a `.node`
+ * file is how Node, Bun and Deno all load N-API addons. EMBEDFLOW_TENSOR_ADDON overrides the addon's
+ * path (bundled apps; tests of the fallback); EMBEDFLOW_THREADS sets OpenBLAS's thread count at load
+ * (else OpenBLAS's own default: OPENBLAS_NUM_THREADS, or one thread per core).
+ */
+import { createRequire } from "node:module"
+import { fileURLToPath } from "node:url"
+import type { Backend } from "../Backend.js"
+import { checkAdamw } from "./sgemmChecks.js"
+
+/** The C++ functions of native/src/addon.cc (positional arguments, checked there). */
+interface NativeAddon {
+  sgemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOffset: number, lda: number, b: Float32Array, bOffset: number, ldb: number,
+    beta: number, c: Float32Array, cOffset: number, ldc: number
+  ): void
+  sgemmStridedBatched(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: Float32Array, aOffset: number, lda: number, strideA: number, b: Float32Array, bOffset: number, ldb: number, strideB: number,
+    beta: number, c: Float32Array, cOffset: number, ldc: number, strideC: number, batch: number
+  ): void
+  axpy(n: number, alpha: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): void
+  scal(n: number, alpha: number, x: Float32Array, xOffset: number): void
+  dot(n: number, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number): number
+  adamw(
+    n: number, w: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array,
+    lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, decay: number
+  ): void
+  setThreads(n: number): void
+  getThreads(): number
+  readonly library: string
+}
+
+const defaultAddonPath = (): string => fileURLToPath(new URL("../../native/build/Release/embedflow_tensor.node", import.meta.url))
+
+/** EMBEDFLOW_THREADS as a thread count; undefined when unset. */
+export const threadsFromEnv = (): number | undefined => {
+  const raw = globalThis.process?.env?.EMBEDFLOW_THREADS
+  if (raw === undefined || raw === "") return undefined
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`EMBEDFLOW_THREADS is "${raw}", expected a positive integer`)
+  return n
+}
+
+let loaded: Backend | undefined
+
+/** The native backend; throws (naming the path and the loader's reason) when the addon cannot load. */
+export const loadNativeBackend = (): Backend => {
+  if (loaded) return loaded
+  const path = globalThis.process?.env?.EMBEDFLOW_TENSOR_ADDON || defaultAddonPath()
+  let addon: NativeAddon
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon
+  } catch (error) {
+    throw new Error(`cannot load the native tensor addon ${path}: ${(error as Error).message.split("\n")[0]}`)
+  }
+  const threads = threadsFromEnv()
+  if (threads !== undefined) addon.setThreads(threads)
+  loaded = {
+    name: "native",
+    device: "cpu",
+    description: addon.library,
+    sgemm: (g) =>
+      addon.sgemm(g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.aOffset, g.lda, g.b, g.bOffset, g.ldb, g.beta, g.c, g.cOffset, g.ldc),
+    sgemmStridedBatched: (g) =>
+      addon.sgemmStridedBatched(
+        g.transA, g.transB, g.m, g.n, g.k, g.alpha, g.a, g.aOffset, g.lda, g.strideA, g.b, g.bOffset, g.ldb, g.strideB,
+        g.beta, g.c, g.cOffset, g.ldc, g.strideC, g.batch
+      ),
+    axpy: (n, alpha, x, xOffset, y, yOffset) => addon.axpy(n, alpha, x, xOffset, y, yOffset),
+    scal: (n, alpha, x, xOffset) => addon.scal(n, alpha, x, xOffset),
+    dot: (n, x, xOffset, y, yOffset) => addon.dot(n, x, xOffset, y, yOffset),
+    adamw: (w, g, m, v, h) => {
+      checkAdamw(w, g, m, v)
+      addon.adamw(w.length, w, g, m, v, h.lr, h.beta1, h.beta2, h.eps, h.c1, h.c2, h.decay)
+    },
+    threads: () => addon.getThreads(),
+    setThreads: (n) => addon.setThreads(n)
+  }
+  return loaded
+}

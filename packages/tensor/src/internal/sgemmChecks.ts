@@ -1,0 +1,82 @@
+/**
+ * Argument checks of the TypeScript backend's kernels (the native addon makes the same checks in C++):
+ * integer sizes, leading dimensions that cover a row, every element of every operand inside its array,
+ * and no output overlapping an input (the kernels read A and B while writing C).
+ */
+import type { BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
+
+const requireInt = (fn: string, what: string, v: number, min: number): void => {
+  if (!Number.isInteger(v) || v < min || v > 0x7fffffff) throw new RangeError(`${fn}: ${what} must be an integer >= ${min} (and < 2^31), got ${v}`)
+}
+
+interface Span {
+  readonly array: Float32Array
+  readonly start: number
+  readonly end: number
+}
+
+const operand = (
+  fn: string, what: string, array: Float32Array, offset: number, rows: number, cols: number, ld: number, extra: number
+): Span | undefined => {
+  if (!(array instanceof Float32Array)) throw new TypeError(`${fn}: ${what} must be a Float32Array`)
+  requireInt(fn, `${what} offset`, offset, 0)
+  requireInt(fn, `ld of ${what}`, ld, 1)
+  if (ld < Math.max(1, cols)) throw new RangeError(`${fn}: leading dimension of ${what} is ${ld}, must be >= its stored column count ${cols}`)
+  if (rows === 0 || cols === 0) return undefined
+  const end = offset + (rows - 1) * ld + cols + extra
+  if (end > array.length) throw new RangeError(`${fn}: ${what} needs elements up to ${end} but its Float32Array holds ${array.length}`)
+  return { array, start: offset, end }
+}
+
+const overlaps = (x: Span, y: Span): boolean => {
+  if (x.array.buffer !== y.array.buffer) return false
+  const xs = x.array.byteOffset + 4 * x.start, xe = x.array.byteOffset + 4 * x.end
+  const ys = y.array.byteOffset + 4 * y.start, ye = y.array.byteOffset + 4 * y.end
+  return xs < ye && ys < xe
+}
+
+/** Batched outputs are disjoint as consecutive blocks or as side-by-side column blocks of wider rows (attention heads). */
+const disjointOutputs = (m: number, n: number, ldc: number, strideC: number, batch: number): boolean =>
+  strideC >= (m - 1) * ldc + n || (strideC >= n && (batch - 1) * strideC + n <= ldc)
+
+export const checkSgemm = (fn: string, g: SgemmArgs, batch = 1, strideA = 0, strideB = 0, strideC = 0): void => {
+  requireInt(fn, "m", g.m, 0)
+  requireInt(fn, "n", g.n, 0)
+  requireInt(fn, "k", g.k, 0)
+  if (typeof g.alpha !== "number" || typeof g.beta !== "number") throw new TypeError(`${fn}: alpha and beta must be numbers`)
+  const a = operand(fn, "A", g.a, g.aOffset, g.transA ? g.k : g.m, g.transA ? g.m : g.k, g.lda, (batch - 1) * strideA)
+  const b = operand(fn, "B", g.b, g.bOffset, g.transB ? g.n : g.k, g.transB ? g.k : g.n, g.ldb, (batch - 1) * strideB)
+  const c = operand(fn, "C", g.c, g.cOffset, g.m, g.n, g.ldc, (batch - 1) * strideC)
+  if (batch > 1 && g.m > 0 && g.n > 0 && !disjointOutputs(g.m, g.n, g.ldc, strideC, batch)) {
+    throw new RangeError(
+      `${fn}: strideC ${strideC} would make the outputs overlap (needs consecutive blocks, >= (m-1)·ldc + n = ${(g.m - 1) * g.ldc + g.n}, ` +
+        `or side-by-side column blocks, >= n = ${g.n} with (batch-1)·strideC + n <= ldc = ${g.ldc})`
+    )
+  }
+  if (g.k > 0 && c !== undefined && ((a !== undefined && overlaps(a, c)) || (b !== undefined && overlaps(b, c)))) {
+    throw new RangeError(`${fn}: C must not share memory with A or B`)
+  }
+}
+
+export const checkBatched = (fn: string, g: BatchedSgemmArgs): void => {
+  requireInt(fn, "batch", g.batch, 0)
+  requireInt(fn, "strideA", g.strideA, 0)
+  requireInt(fn, "strideB", g.strideB, 0)
+  requireInt(fn, "strideC", g.strideC, 0)
+  if (g.batch > 0) checkSgemm(fn, g, g.batch, g.strideA, g.strideB, g.strideC)
+}
+
+export const checkVector = (fn: string, what: string, n: number, x: Float32Array, offset: number): void => {
+  if (!(x instanceof Float32Array)) throw new TypeError(`${fn}: ${what} must be a Float32Array`)
+  requireInt(fn, "n", n, 0)
+  requireInt(fn, `${what} offset`, offset, 0)
+  if (offset + n > x.length) throw new RangeError(`${fn}: ${n} elements from offset ${offset} exceed ${what}'s ${x.length}`)
+}
+
+export const checkAdamw = (w: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array): void => {
+  if (!(w instanceof Float32Array && g instanceof Float32Array)) throw new TypeError("adamw: w and g must be Float32Arrays")
+  if (!(m instanceof Float64Array && v instanceof Float64Array)) throw new TypeError("adamw: m and v must be Float64Arrays")
+  if (g.length !== w.length || m.length !== w.length || v.length !== w.length) {
+    throw new RangeError(`adamw: w, g, m, v hold ${w.length}, ${g.length}, ${m.length}, ${v.length} values; they must match`)
+  }
+}

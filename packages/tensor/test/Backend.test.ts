@@ -1,0 +1,261 @@
+/**
+ * The native (OpenBLAS) and TypeScript backends against each other and against float64 references:
+ * every sgemm layout with alpha/beta, odd sizes, offsets and leading dimensions; strided-batched
+ * attention-head products; the level-1 ops; AdamW (bit-identical); argument errors; and
+ * matmul/matmulAtB/matmulABt on row views under each backend.
+ */
+import { afterAll, describe, expect, it } from "vitest"
+import {
+  type Backend, getBackend, loadNativeBackend, matmul, matmulABt, matmulAtB, matrix, type SgemmArgs, setBackend, sliceRows, tsBackend
+} from "../src/index.js"
+import { testData } from "./reference.js"
+
+const native = loadNativeBackend()
+const backends: ReadonlyArray<Backend> = [tsBackend, native]
+const initial = getBackend()
+afterAll(() => {
+  setBackend(initial)
+})
+
+/** Float64 C = alpha·op(A)·op(B) + beta·C over the same storage conventions as SgemmArgs. */
+const reference = (g: SgemmArgs, c0: Float32Array): { readonly c: Float64Array; readonly scale: Float64Array } => {
+  const c = Float64Array.from(c0)
+  const scale = new Float64Array(c0.length)
+  for (let i = 0; i < g.m; i++) {
+    for (let j = 0; j < g.n; j++) {
+      let acc = 0, mag = 0
+      for (let p = 0; p < g.k; p++) {
+        const x = g.a[g.aOffset + (g.transA ? p * g.lda + i : i * g.lda + p)]
+        const y = g.b[g.bOffset + (g.transB ? j * g.ldb + p : p * g.ldb + j)]
+        acc += x * y
+        mag += Math.abs(x * y)
+      }
+      const at = g.cOffset + i * g.ldc + j
+      c[at] = g.alpha * acc + (g.beta === 0 ? 0 : g.beta * c0[at])
+      scale[at] = Math.abs(g.alpha) * mag + Math.abs(g.beta * c0[at]) + 1e-30
+    }
+  }
+  return { c, scale }
+}
+
+/** Max |got − want| relative to Σ|terms| (the float32 rounding scale), over every element (padding included). */
+const relativeError = (got: Float32Array, want: Float64Array, scale: Float64Array): number => {
+  let err = 0
+  for (let i = 0; i < want.length; i++) {
+    const e = Math.abs(got[i] - want[i])
+    err = Math.max(err, scale[i] > 0 ? e / scale[i] : e)
+  }
+  return err
+}
+
+interface Case {
+  readonly m: number
+  readonly n: number
+  readonly k: number
+  readonly transA: boolean
+  readonly transB: boolean
+  readonly alpha: number
+  readonly beta: number
+}
+
+/** Operands with an element offset and padded rows, so offsets and leading dimensions are exercised. */
+const operands = (t: Case, seed: number): SgemmArgs => {
+  const pad = 3, off = 7
+  const [ar, ac] = t.transA ? [t.k, t.m] : [t.m, t.k]
+  const [br, bc] = t.transB ? [t.n, t.k] : [t.k, t.n]
+  const lda = ac + pad, ldb = bc + pad, ldc = t.n + pad
+  return {
+    ...t,
+    a: testData(off + ar * lda, seed), aOffset: off, lda,
+    b: testData(off + br * ldb, seed + 1), bOffset: off, ldb,
+    c: testData(off + t.m * ldc, seed + 2), cOffset: off, ldc
+  }
+}
+
+const sizes: ReadonlyArray<[number, number, number]> = [[1, 1, 1], [3, 5, 7], [4, 4, 4], [5, 1, 9], [17, 33, 5], [33, 17, 65], [67, 129, 70], [130, 3, 257]]
+
+describe("sgemm: native and TypeScript backends agree with float64 and each other", () => {
+  for (const [m, n, k] of sizes) {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        it(`${m}x${n}x${k} transA=${transA} transB=${transB}, alpha/beta ∈ {1/0, -0.5/1, 2/0.25}`, () => {
+          for (const [alpha, beta] of [[1, 0], [-0.5, 1], [2, 0.25]] as const) {
+            const g = operands({ m, n, k, transA, transB, alpha, beta }, m * 31 + n * 7 + k)
+            const { c: want, scale } = reference(g, g.c)
+            const results = backends.map((backend) => {
+              const c = g.c.slice()
+              backend.sgemm({ ...g, c })
+              expect(relativeError(c, want, scale), `${backend.name} alpha=${alpha} beta=${beta}`).toBeLessThan(2e-6)
+              return c
+            })
+            const ulpScale = Float64Array.from(scale, (s) => s)
+            expect(relativeError(results[0], Float64Array.from(results[1]), ulpScale)).toBeLessThan(4e-6)
+          }
+        })
+      }
+    }
+  }
+
+  it("beta = 0 overwrites C without reading it (NaN in C does not survive), and the padding is untouched", () => {
+    for (const backend of backends) {
+      const g = operands({ m: 9, n: 6, k: 5, transA: false, transB: true, alpha: 1, beta: 0 }, 3)
+      const c = g.c.slice()
+      for (let i = 0; i < 9; i++) for (let j = 0; j < 6; j++) c[g.cOffset + i * g.ldc + j] = Number.NaN
+      backend.sgemm({ ...g, c })
+      const { c: want, scale } = reference(g, g.c)
+      expect(relativeError(c, want, scale), backend.name).toBeLessThan(2e-6)
+    }
+  })
+
+  it("k = 0 scales C by beta; m = 0 or n = 0 is a no-op", () => {
+    for (const backend of backends) {
+      const c = Float32Array.from([1, 2, 3, 4])
+      backend.sgemm({ transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: new Float32Array(0), aOffset: 0, lda: 1, b: new Float32Array(0), bOffset: 0, ldb: 2, beta: 0.5, c, cOffset: 0, ldc: 2 })
+      expect(Array.from(c), backend.name).toEqual([0.5, 1, 1.5, 2])
+      backend.sgemm({ transA: false, transB: false, m: 0, n: 2, k: 3, alpha: 1, a: new Float32Array(0), aOffset: 0, lda: 3, b: new Float32Array(6), bOffset: 0, ldb: 2, beta: 0, c, cOffset: 0, ldc: 2 })
+      expect(Array.from(c), backend.name).toEqual([0.5, 1, 1.5, 2])
+    }
+  })
+})
+
+describe("sgemmStridedBatched: attention heads as strided views", () => {
+  it("per-head Q·Kᵀ and P·V over [seq, heads·dh] rows match per-head float64 products on both backends", () => {
+    const seq = 11, heads = 3, dh = 5, width = heads * dh
+    const q = testData(seq * width, 1), kk = testData(seq * width, 2), v = testData(seq * width, 3)
+    // Head h of Q is the seq x dh block at column h·dh (lda = width): batch stride dh.
+    const scores = backends.map((backend) => {
+      const s = new Float32Array(heads * seq * seq).fill(Number.NaN)
+      backend.sgemmStridedBatched({
+        transA: false, transB: true, m: seq, n: seq, k: dh, alpha: 1 / Math.sqrt(dh),
+        a: q, aOffset: 0, lda: width, strideA: dh, b: kk, bOffset: 0, ldb: width, strideB: dh,
+        beta: 0, c: s, cOffset: 0, ldc: seq, strideC: seq * seq, batch: heads
+      })
+      return s
+    })
+    const contexts = backends.map((backend, bi) => {
+      const out = new Float32Array(seq * width)
+      backend.sgemmStridedBatched({
+        transA: false, transB: false, m: seq, n: dh, k: seq, alpha: 1,
+        a: scores[bi], aOffset: 0, lda: seq, strideA: seq * seq, b: v, bOffset: 0, ldb: width, strideB: dh,
+        beta: 0, c: out, cOffset: 0, ldc: width, strideC: dh, batch: heads
+      })
+      return out
+    })
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < seq; i++) {
+        for (let j = 0; j < seq; j++) {
+          let acc = 0
+          for (let p = 0; p < dh; p++) acc += q[i * width + h * dh + p] * kk[j * width + h * dh + p]
+          for (const s of scores) expect(Math.abs(s[h * seq * seq + i * seq + j] - acc / Math.sqrt(dh))).toBeLessThan(1e-5)
+        }
+        for (let j = 0; j < dh; j++) {
+          let acc = 0
+          for (let p = 0; p < seq; p++) acc += scores[0][h * seq * seq + i * seq + p] * v[p * width + h * dh + j]
+          for (const c of contexts) expect(Math.abs(c[i * width + h * dh + j] - acc)).toBeLessThan(1e-4)
+        }
+      }
+    }
+  })
+
+  it("rejects output strides that would overlap", () => {
+    for (const backend of backends) {
+      expect(() =>
+        backend.sgemmStridedBatched({
+          transA: false, transB: false, m: 2, n: 2, k: 2, alpha: 1, a: new Float32Array(8), aOffset: 0, lda: 2, strideA: 4,
+          b: new Float32Array(8), bOffset: 0, ldb: 2, strideB: 4, beta: 0, c: new Float32Array(8), cOffset: 0, ldc: 2, strideC: 2, batch: 2
+        }), backend.name
+      ).toThrow(/strideC 2 would make the outputs overlap/)
+    }
+  })
+})
+
+describe("argument checks (both backends refuse before touching memory)", () => {
+  const base = (): SgemmArgs => ({
+    transA: false, transB: false, m: 3, n: 4, k: 5, alpha: 1,
+    a: new Float32Array(15), aOffset: 0, lda: 5, b: new Float32Array(20), bOffset: 0, ldb: 4, beta: 0, c: new Float32Array(12), cOffset: 0, ldc: 4
+  })
+  for (const [what, args, message] of [
+    ["an operand past its array", { aOffset: 1 }, /A needs elements up to 16 but its Float32Array holds 15/],
+    ["a leading dimension shorter than a row", { ldb: 3 }, /leading dimension of B is 3, must be >= its stored column count 4/],
+    ["a non-integer size", { m: 2.5 }, /m must be an integer >= 0/],
+    ["a transposed A that does not fit", { transA: true }, /A needs elements up to/]
+  ] as const) {
+    it(`rejects ${what}`, () => {
+      for (const backend of backends) expect(() => backend.sgemm({ ...base(), ...args }), backend.name).toThrow(message)
+    })
+  }
+
+  it("rejects C overlapping A, but accepts disjoint views of one buffer", () => {
+    const buffer = new Float32Array(100)
+    for (const backend of backends) {
+      expect(() => backend.sgemm({ ...base(), a: buffer, c: buffer, cOffset: 10 }), backend.name).toThrow(/C must not share memory with A or B/)
+      expect(() => backend.sgemm({ ...base(), a: buffer, c: buffer, cOffset: 15 }), backend.name).not.toThrow()
+    }
+  })
+})
+
+describe("level-1 ops and AdamW", () => {
+  it("axpy, scal and dot agree with float64 on offset ranges", () => {
+    const n = 1001, x = testData(n + 5, 1), y0 = testData(n + 9, 2)
+    for (const backend of backends) {
+      const y = y0.slice()
+      backend.axpy(n, -0.75, x, 5, y, 9)
+      for (let i = 0; i < y.length; i++) expect(y[i]).toBeCloseTo(i < 9 ? y0[i] : y0[i] - 0.75 * x[i - 4], 5)
+      backend.scal(n, 0.5, y, 9)
+      expect(y[8]).toBe(y0[8])
+      expect(y[9]).toBeCloseTo((y0[9] - 0.75 * x[5]) * 0.5, 5)
+      let want = 0
+      for (let i = 0; i < n; i++) want += x[5 + i] * y0[9 + i]
+      expect(Math.abs(backend.dot(n, x, 5, y0, 9) - want)).toBeLessThan(1e-9 * n)
+      expect(() => backend.dot(n, x, 6, y0, 9), backend.name).toThrow(RangeError)
+    }
+  })
+
+  it("adamw gives bit-identical weights and moments on both backends over several steps", () => {
+    const n = 4099
+    const states = backends.map(() => ({ w: testData(n, 1), m: new Float64Array(n), v: new Float64Array(n) }))
+    for (let t = 1; t <= 5; t++) {
+      const g = testData(n, 10 + t)
+      backends.forEach((backend, i) => {
+        const s = states[i]
+        backend.adamw(s.w, g, s.m, s.v, { lr: 0.01, beta1: 0.9, beta2: 0.999, eps: 1e-8, c1: 1 - 0.9 ** t, c2: 1 - 0.999 ** t, decay: 1 - 0.01 * 0.1 })
+      })
+    }
+    expect(states[1].w).toEqual(states[0].w)
+    expect(states[1].m).toEqual(states[0].m)
+    expect(states[1].v).toEqual(states[0].v)
+    expect(states[0].w).not.toEqual(testData(n, 1))
+    expect(() => native.adamw(new Float32Array(3), new Float32Array(2), new Float64Array(3), new Float64Array(3), { lr: 1, beta1: 0.9, beta2: 0.9, eps: 1, c1: 1, c2: 1, decay: 1 })).toThrow(/they must match/)
+  })
+})
+
+describe("matmul, matmulAtB, matmulABt dispatch to the selected backend", () => {
+  it("give the same products on both backends for row views at an offset, with accumulate and alpha", () => {
+    const big = matrix(40, 23, testData(40 * 23, 5))
+    const a = sliceRows(big, 3, 20), b = sliceRows(big, 17, 40) // 17 x 23 and 23 x 23 views with byte offsets
+    const w = matrix(23, 9, testData(23 * 9, 6))
+    const run = () => {
+      const c0 = testData(17 * 9, 7)
+      return [
+        matmul(a, w).data,
+        matmulABt(a, b).data,
+        matmulAtB(b, b).data,
+        matmul(a, w, { out: matrix(17, 9, c0.slice()), accumulate: true, alpha: -0.5 }).data,
+        matmulAtB(a, matrix(17, 9, testData(17 * 9, 8)), { out: matrix(23, 9, testData(23 * 9, 9)), accumulate: true, alpha: 2 }).data
+      ]
+    }
+    setBackend("ts")
+    const ts = run()
+    setBackend("native")
+    expect(getBackend()).toBe(native)
+    const nat = run()
+    ts.forEach((t, i) => {
+      let err = 0, mag = 0
+      for (let j = 0; j < t.length; j++) {
+        err = Math.max(err, Math.abs(t[j] - nat[i][j]))
+        mag = Math.max(mag, Math.abs(t[j]))
+      }
+      expect(err / mag, `product ${i}`).toBeLessThan(1e-5)
+    })
+  })
+})
