@@ -14,7 +14,7 @@
  * All operands are row-major float32 on the host. A GPU backend implements the same interface (see
  * the package README's CUDA plan); `device` says where its kernels run.
  */
-import { loadNativeBackend } from "./internal/NativeBackend.js"
+import { loadNativeBackend, threadsFromEnv } from "./internal/NativeBackend.js"
 import { tsBackend } from "./internal/TsBackend.js"
 
 /**
@@ -102,6 +102,7 @@ const requestedBackend = (): BackendName | "auto" => {
 
 const select = (): Backend => {
   const wanted = requestedBackend()
+  threadsFromEnv() // a malformed EMBEDFLOW_THREADS is a usage error, not a reason to fall back
   if (wanted === "ts") return tsBackend
   if (wanted === "native") return loadNativeBackend()
   try {
