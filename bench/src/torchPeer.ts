@@ -59,7 +59,7 @@ export class TorchPeer {
     const path = fileURLToPath(new URL(`../py/${script}`, import.meta.url))
     const env = {
       ...process.env,
-      OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads),
+      OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads), MKL_NUM_THREADS: String(threads), PYTHONDONTWRITEBYTECODE: "1",
       OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY || "PASSIVE"
     }
     const child = spawn(python, [path, String(threads), ...args], { env, stdio: ["pipe", "pipe", "inherit"] })

@@ -65,8 +65,11 @@ export type BackendName = "native" | "ts"
 
 export interface Backend {
   readonly name: BackendName
-  /** Where the kernels run; host arrays are copied to and from a device backend's memory. */
-  readonly device: "cpu"
+  /**
+   * Where the kernels run. "cuda" is reserved for the planned cuBLAS backend (README: CUDA plan),
+   * which copies host operands to device memory per call until layers keep device-resident tensors.
+   */
+  readonly device: "cpu" | "cuda"
   /** Human-readable description (library, version, CPU core). */
   readonly description: string
   sgemm(args: SgemmArgs): void
