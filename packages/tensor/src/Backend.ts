@@ -86,6 +86,15 @@ export interface Backend {
    * Every backend computes it in this order, so results are bit-identical across backends.
    */
   adamw(w: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array, h: AdamwConstants): void
+  /**
+   * Row-wise L2 normalisation of a contiguous rows x cols block: y_i = x_i / max(‖x_i‖, eps), norms_i =
+   * ‖x_i‖ (float64; squares summed in row order, so every backend gives the same bits).
+   */
+  l2NormalizeRows(rows: number, cols: number, x: Float32Array, y: Float32Array, norms: Float64Array, eps: number): void
+  /** Its backward: dx_i = (dy_i − y_i⟨y_i, dy_i⟩) / ‖x_i‖, or dy_i / eps where the clamp was active. */
+  l2NormalizeRowsBackward(
+    rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array
+  ): void
   /** Threads the kernels use. */
   threads(): number
   /** Sets the thread count (the TypeScript backend is single-threaded and only accepts 1). */

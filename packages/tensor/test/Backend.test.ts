@@ -229,6 +229,42 @@ describe("level-1 ops and AdamW", () => {
   })
 })
 
+describe("row-wise L2 normalisation", () => {
+  it("forward and backward are bit-identical on both backends, match float64, and honour the eps clamp", () => {
+    const rows = 7, cols = 389, eps = 1e-6
+    const x = testData(rows * cols, 21)
+    x.fill(0, 2 * cols, 3 * cols) // row 2 is zero: the clamp is active
+    const dy = testData(rows * cols, 22)
+    const out = backends.map((backend) => {
+      const y = new Float32Array(rows * cols), norms = new Float64Array(rows), dx = new Float32Array(rows * cols)
+      backend.l2NormalizeRows(rows, cols, x, y, norms, eps)
+      backend.l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx)
+      return { y, norms, dx }
+    })
+    expect(out[1].y).toEqual(out[0].y)
+    expect(out[1].norms).toEqual(out[0].norms)
+    expect(out[1].dx).toEqual(out[0].dx)
+    for (let i = 0; i < rows; i++) {
+      let s = 0
+      for (let j = 0; j < cols; j++) s += x[i * cols + j] ** 2
+      const norm = Math.sqrt(s)
+      expect(out[0].norms[i]).toBeCloseTo(norm, 12)
+      let dot = 0
+      for (let j = 0; j < cols; j++) dot += (x[i * cols + j] / Math.max(norm, eps)) * dy[i * cols + j]
+      for (let j = 0; j < cols; j++) {
+        const yj = x[i * cols + j] / Math.max(norm, eps)
+        const dxj = norm <= eps ? dy[i * cols + j] / eps : (dy[i * cols + j] - yj * dot) / norm
+        expect(Math.abs(out[0].y[i * cols + j] - yj)).toBeLessThan(1e-7)
+        expect(Math.abs(out[0].dx[i * cols + j] - dxj)).toBeLessThan(1e-6 * Math.max(1, Math.abs(dxj)))
+      }
+    }
+    expect(out[0].dx[2 * cols + 5]).toBe(Math.fround(dy[2 * cols + 5] / eps))
+    for (const backend of backends) {
+      expect(() => backend.l2NormalizeRows(rows, cols, x, new Float32Array(10), new Float64Array(rows), eps), backend.name).toThrow(RangeError)
+    }
+  })
+})
+
 describe("matmul, matmulAtB, matmulABt dispatch to the selected backend", () => {
   it("give the same products on both backends for row views at an offset, with accumulate and alpha", () => {
     const big = matrix(40, 23, testData(40 * 23, 5))

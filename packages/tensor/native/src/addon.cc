@@ -104,12 +104,24 @@ void checkGemm(Napi::Env env, const char* fn, const Gemm& g, int64_t extraA, int
   checkOperand(env, fn, "C", g.c, g.cOff, g.m, g.n, g.ldc, extraC);
 }
 
+// OpenBLAS's thread count as configured (setThreads / EMBEDFLOW_THREADS / its own default).
+int configuredThreads = 0;
+
+// Products below this many multiply-adds run on one thread: waking a second thread costs more than
+// it saves (measured on 2 cores: 64³ gains nothing from a second thread, 192x384x384 runs 1.9x faster;
+// on shared, oversubscribed cores small multi-threaded products collapse while the peer thread waits
+// to be scheduled). The attention-head and low-rank products of the layers are mostly below it.
+constexpr int64_t kSingleThreadMacs = int64_t{1} << 22;
+
 void runGemm(const Gemm& g, int64_t aShift, int64_t bShift, int64_t cShift) {
   if (g.m == 0 || g.n == 0) return;
+  bool single = configuredThreads > 1 && g.m * g.n * g.k < kSingleThreadMacs;
+  if (single) openblas_set_num_threads(1);
   cblas_sgemm(CblasRowMajor, g.transA ? CblasTrans : CblasNoTrans, g.transB ? CblasTrans : CblasNoTrans,
               static_cast<blasint>(g.m), static_cast<blasint>(g.n), static_cast<blasint>(g.k), g.alpha,
               g.a.data + g.aOff + aShift, static_cast<blasint>(g.lda), g.b.data + g.bOff + bShift,
               static_cast<blasint>(g.ldb), g.beta, g.c.data + g.cOff + cShift, static_cast<blasint>(g.ldc));
+  if (single) openblas_set_num_threads(configuredThreads);
 }
 
 // The kernels read A and B while writing C: an output sharing memory with an input would read partial
@@ -243,9 +255,84 @@ Napi::Value Adamw(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Row-wise L2 normalisation, in the TypeScript backend's exact arithmetic: the squared norm and the
+// backward's dot product are summed sequentially in float64 (no reassociation, so no vectorised
+// reduction), the scaling loops are element-wise in float64 and vectorise. Results are bit-identical.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void l2NormalizeLoop(int64_t rows, int64_t cols, const float* x, float* y, double* norms, double eps) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xi = x + i * cols;
+    float* yi = y + i * cols;
+    double s = 0;
+    for (int64_t j = 0; j < cols; j++) s += static_cast<double>(xi[j]) * static_cast<double>(xi[j]);
+    double norm = std::sqrt(s);
+    norms[i] = norm;
+    double inv = 1 / (norm > eps ? norm : eps);
+    for (int64_t j = 0; j < cols; j++) yi[j] = static_cast<float>(static_cast<double>(xi[j]) * inv);
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void l2NormalizeBackwardLoop(int64_t rows, int64_t cols, const float* y, const float* dy, const double* norms, double eps, float* dx) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* yi = y + i * cols;
+    const float* dyi = dy + i * cols;
+    float* dxi = dx + i * cols;
+    double norm = norms[i];
+    if (norm <= eps) {
+      for (int64_t j = 0; j < cols; j++) dxi[j] = static_cast<float>(static_cast<double>(dyi[j]) / eps);
+      continue;
+    }
+    double dot = 0;
+    for (int64_t j = 0; j < cols; j++) dot += static_cast<double>(yi[j]) * static_cast<double>(dyi[j]);
+    double inv = 1 / norm;
+    for (int64_t j = 0; j < cols; j++) dxi[j] = static_cast<float>((static_cast<double>(dyi[j]) - static_cast<double>(yi[j]) * dot) * inv);
+  }
+}
+
+void requireLength(Napi::Env env, const char* fn, const char* what, int64_t length, int64_t need) {
+  if (length < need) {
+    throw Napi::RangeError::New(env, std::string(fn) + ": " + what + " holds " + std::to_string(length) + " values, needs " + std::to_string(need));
+  }
+}
+
+// l2NormalizeRows(rows, cols, x, y, norms, eps): y_i = x_i / max(|x_i|, eps), norms_i = |x_i|.
+Napi::Value L2NormalizeRows(const Napi::CallbackInfo& info) {
+  const char* fn = "l2NormalizeRows";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 0);
+  View x = floats(info[2], fn, "x");
+  View y = floats(info[3], fn, "y");
+  View64 norms = doubles(info[4], fn, "norms");
+  double eps = number(info[5], fn, "eps");
+  requireLength(info.Env(), fn, "x", x.length, rows * cols);
+  requireLength(info.Env(), fn, "y", y.length, rows * cols);
+  requireLength(info.Env(), fn, "norms", norms.length, rows);
+  l2NormalizeLoop(rows, cols, x.data, y.data, norms.data, eps);
+  return info.Env().Undefined();
+}
+
+// l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx): dx_i = (dy_i - y_i <y_i, dy_i>) / |x_i|
+// (dy_i / eps where the clamp was active).
+Napi::Value L2NormalizeRowsBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "l2NormalizeRowsBackward";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 0);
+  View y = floats(info[2], fn, "y");
+  View dy = floats(info[3], fn, "dy");
+  View64 norms = doubles(info[4], fn, "norms");
+  double eps = number(info[5], fn, "eps");
+  View dx = floats(info[6], fn, "dx");
+  requireLength(info.Env(), fn, "y", y.length, rows * cols);
+  requireLength(info.Env(), fn, "dy", dy.length, rows * cols);
+  requireLength(info.Env(), fn, "dx", dx.length, rows * cols);
+  requireLength(info.Env(), fn, "norms", norms.length, rows);
+  l2NormalizeBackwardLoop(rows, cols, y.data, dy.data, norms.data, eps, dx.data);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = integer(info[0], "setThreads", "threads", 1);
   openblas_set_num_threads(static_cast<int>(n));
+  configuredThreads = openblas_get_num_threads();
   return info.Env().Undefined();
 }
 
@@ -254,12 +341,15 @@ Napi::Value GetThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  configuredThreads = openblas_get_num_threads();
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
   exports.Set("sgemmStridedBatched", Napi::Function::New(env, SgemmStridedBatched, "sgemmStridedBatched"));
   exports.Set("axpy", Napi::Function::New(env, Axpy, "axpy"));
   exports.Set("scal", Napi::Function::New(env, Scal, "scal"));
   exports.Set("dot", Napi::Function::New(env, Dot, "dot"));
   exports.Set("adamw", Napi::Function::New(env, Adamw, "adamw"));
+  exports.Set("l2NormalizeRows", Napi::Function::New(env, L2NormalizeRows, "l2NormalizeRows"));
+  exports.Set("l2NormalizeRowsBackward", Napi::Function::New(env, L2NormalizeRowsBackward, "l2NormalizeRowsBackward"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";

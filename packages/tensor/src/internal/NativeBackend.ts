@@ -28,6 +28,8 @@ interface NativeAddon {
     n: number, w: Float32Array, g: Float32Array, m: Float64Array, v: Float64Array,
     lr: number, beta1: number, beta2: number, eps: number, c1: number, c2: number, decay: number
   ): void
+  l2NormalizeRows(rows: number, cols: number, x: Float32Array, y: Float32Array, norms: Float64Array, eps: number): void
+  l2NormalizeRowsBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array): void
   setThreads(n: number): void
   getThreads(): number
   readonly library: string
@@ -76,6 +78,8 @@ export const loadNativeBackend = (): Backend => {
       checkAdamw(w, g, m, v)
       addon.adamw(w.length, w, g, m, v, h.lr, h.beta1, h.beta2, h.eps, h.c1, h.c2, h.decay)
     },
+    l2NormalizeRows: (rows, cols, x, y, norms, eps) => addon.l2NormalizeRows(rows, cols, x, y, norms, eps),
+    l2NormalizeRowsBackward: (rows, cols, y, dy, norms, eps, dx) => addon.l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx),
     threads: () => addon.getThreads(),
     setThreads: (n) => addon.setThreads(n)
   }

@@ -9,7 +9,7 @@
  * panel stays in L2 and the C rows in L1. Aᵀ·Bᵀ (unused by the layers) is a plain strided loop.
  */
 import type { Backend, BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
-import { checkAdamw, checkBatched, checkSgemm, checkVector } from "./sgemmChecks.js"
+import { checkAdamw, checkBatched, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
 
 /** Column block for the axpy kernel: 4 C rows x 256 floats = 4 KiB stays in L1. */
 const NB = 256
@@ -197,6 +197,33 @@ export const tsBackend: Backend = {
       m[i] = mi
       v[i] = vi
       w[i] = w[i] * decay - (lr * (mi / c1)) / (Math.sqrt(vi / c2) + eps)
+    }
+  },
+  l2NormalizeRows: (rows, cols, x, y, norms, eps) => {
+    checkRows("l2NormalizeRows", rows, cols, norms, ["x", x], ["y", y])
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols
+      let s = 0
+      for (let j = 0; j < cols; j++) s += x[o + j] * x[o + j]
+      const norm = Math.sqrt(s)
+      norms[i] = norm
+      const inv = 1 / Math.max(norm, eps)
+      for (let j = 0; j < cols; j++) y[o + j] = x[o + j] * inv
+    }
+  },
+  l2NormalizeRowsBackward: (rows, cols, y, dy, norms, eps, dx) => {
+    checkRows("l2NormalizeRowsBackward", rows, cols, norms, ["y", y], ["dy", dy], ["dx", dx])
+    for (let i = 0; i < rows; i++) {
+      const o = i * cols
+      const norm = norms[i]
+      if (norm <= eps) {
+        for (let j = 0; j < cols; j++) dx[o + j] = dy[o + j] / eps
+        continue
+      }
+      let dot = 0
+      for (let j = 0; j < cols; j++) dot += y[o + j] * dy[o + j]
+      const inv = 1 / norm
+      for (let j = 0; j < cols; j++) dx[o + j] = (dy[o + j] - y[o + j] * dot) * inv
     }
   },
   threads: () => 1,

@@ -80,3 +80,12 @@ export const checkAdamw = (w: Float32Array, g: Float32Array, m: Float64Array, v:
     throw new RangeError(`adamw: w, g, m, v hold ${w.length}, ${g.length}, ${m.length}, ${v.length} values; they must match`)
   }
 }
+
+export const checkRows = (fn: string, rows: number, cols: number, norms: Float64Array, ...arrays: ReadonlyArray<readonly [string, Float32Array]>): void => {
+  requireInt(fn, "rows", rows, 0)
+  requireInt(fn, "cols", cols, 0)
+  if (!(norms instanceof Float64Array) || norms.length < rows) throw new RangeError(`${fn}: norms must be a Float64Array of at least ${rows} values`)
+  for (const [what, a] of arrays) {
+    if (!(a instanceof Float32Array) || a.length < rows * cols) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${rows} x ${cols} values`)
+  }
+}
