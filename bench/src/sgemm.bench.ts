@@ -4,12 +4,12 @@
  * thread count, in alternating windows of this run. Shapes: 192x384x384 (a Linear 384 head over a
  * 64 + 64 + 64 batch) and 1024x1024x1024. The TypeScript backend is single-threaded: 1 thread only.
  *
- *   node --conditions=source --import tsx bench/src/sgemm.bench.ts [seconds-per-window=0.5]
+ *   node --conditions=source --import tsx bench/src/sgemm.bench.ts [seconds-per-window=0.3]
  */
 import { type Backend, loadNativeBackend, matmul, matrix, Rng, setBackend, tsBackend } from "@embedflow/tensor"
 import { compare, TorchPeer } from "./torchPeer.js"
 
-const seconds = Number(process.argv[2] ?? 0.5)
+const seconds = Number(process.argv[2] ?? 0.3)
 const shapes = [[192, 384, 384], [1024, 1024, 1024]] as const
 const rng = new Rng(7)
 const operands = shapes.map(([m, n, k]) => ({
@@ -26,7 +26,7 @@ try {
 } catch (error) {
   console.log(`native backend unavailable (${(error as Error).message}); measuring the TypeScript backend only`)
 }
-console.log(`sgemm C = A·B (matmul with out), best of 3 alternating ${seconds}s windows; ${[native?.description, tsBackend.description].filter(Boolean).join("; ")}`)
+console.log(`sgemm C = A·B (matmul with out), best of 5 alternating ${seconds}s windows; ${[native?.description, tsBackend.description].filter(Boolean).join("; ")}`)
 
 for (const threads of [1, 2]) {
   const peer = await TorchPeer.start("sgemm.py", threads, operands.map((o) => o.name))

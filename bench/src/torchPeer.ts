@@ -89,7 +89,7 @@ export class TorchPeer {
  * warm-up of `f`); the peer's figure is undefined without a peer.
  */
 export const compare = async (
-  f: () => void, peer: TorchPeer | undefined, figure: string, seconds: number, rounds = 3
+  f: () => void, peer: TorchPeer | undefined, figure: string, seconds: number, rounds = 5
 ): Promise<{ readonly ours: number; readonly peer: number | undefined }> => {
   for (let i = 0; i < 5; i++) f()
   let ours = 0

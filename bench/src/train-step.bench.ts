@@ -7,7 +7,7 @@
  * positives ++ 64 hard negatives), ~2% masked false negatives, with a Linear 384x384 head and a LowRank
  * residual adapter (rank 16). GFLOP/s counts the matrix-product FLOPs (2·m·n·k each) of the step.
  *
- *   node --conditions=source --import tsx bench/src/train-step.bench.ts [seconds-per-window=1]
+ *   node --conditions=source --import tsx bench/src/train-step.bench.ts [seconds-per-window=0.6]
  */
 import {
   AdamW, type Backend, EmbeddingPairTrainer, gatherRows, getBackend, type Head, Linear, LowRankResidualAdapter, matrix, Rng, setBackend,
@@ -15,7 +15,7 @@ import {
 } from "@embedflow/tensor"
 import { compare, TorchPeer } from "./torchPeer.js"
 
-const seconds = Number(process.argv[2] ?? 1)
+const seconds = Number(process.argv[2] ?? 0.6)
 const D = 384, B = 64, H = 64, RANK = 16, POOL = 8192
 
 const rng = new Rng(7)
@@ -48,7 +48,7 @@ const stepper = (make: () => Head): (() => void) => {
 
 const selected = getBackend()
 const native = selected.name === "native" ? selected : undefined
-console.log(`train step: batch ${B} anchors x (${B} positives + ${H} hard negatives), d=${D}, best of 3 alternating ${seconds}s windows; ${selected.description}`)
+console.log(`train step: batch ${B} anchors x (${B} positives + ${H} hard negatives), d=${D}, best of 5 alternating ${seconds}s windows; ${selected.description}`)
 for (const threads of native ? [1, 2] : [1]) {
   const peer = await TorchPeer.start("infonce_step.py", threads)
   native?.setThreads(threads)
