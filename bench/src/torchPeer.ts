@@ -11,9 +11,10 @@
  * threads with the default, 5,400 with passive waiting), so the peer gets OMP_WAIT_POLICY=PASSIVE, as
  * @embedflow/faiss-index sets for its own libgomp (an explicit value is kept).
  */
-import { type ChildProcessWithoutNullStreams, execFileSync, spawn } from "node:child_process"
+import { type ChildProcessByStdio, execFileSync, spawn } from "node:child_process"
 import { existsSync } from "node:fs"
 import { createInterface, type Interface } from "node:readline"
+import type { Readable, Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
 
 const python = "/usr/bin/python3"
@@ -45,7 +46,7 @@ export const window = (f: () => void, seconds: number): number => {
 export class TorchPeer {
   private readonly lines: AsyncIterator<string>
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams, reader: Interface, readonly torchVersion: string) {
+  private constructor(private readonly child: ChildProcessByStdio<Writable, Readable, null>, reader: Interface, readonly torchVersion: string) {
     this.lines = reader[Symbol.asyncIterator]()
   }
 
