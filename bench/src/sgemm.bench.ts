@@ -3,10 +3,15 @@
  * layers make) on each backend, against PyTorch CPU's torch.mm(out=) (bench/py/sgemm.py) at the same
  * thread count, in alternating windows of this run. Shapes: 192x384x384 (a Linear 384 head over a
  * 64 + 64 + 64 batch) and 1024x1024x1024. The TypeScript backend is single-threaded: 1 thread only.
+ * The other BLAS candidate, onnxruntime's MLAS, has no C API of its own: it is measured as what a
+ * TypeScript caller can reach, a one-node MatMul graph in onnxruntime-node (intra-op threads = the
+ * thread count, B as an initializer, A fed and C preallocated), so its line includes the run overhead.
  *
  *   node --conditions=source --import tsx bench/src/sgemm.bench.ts [seconds-per-window=0.3]
  */
+import { GraphBuilder } from "@embedflow/onnx"
 import { type Backend, loadNativeBackend, matmul, matrix, Rng, setBackend, tsBackend } from "@embedflow/tensor"
+import * as ort from "onnxruntime-node"
 import { compare, TorchPeer } from "./torchPeer.js"
 
 const seconds = Number(process.argv[2] ?? 0.3)
@@ -33,18 +38,30 @@ for (const threads of [1, 2]) {
   native?.setThreads(threads)
   const runs: Array<Backend> = [...(native ? [native] : []), ...(threads === 1 ? [tsBackend] : [])]
   for (const op of operands) {
+    const line = (name: string, perSecond: number, peerPerSecond: number | undefined) => {
+      const ours = (perSecond * op.flops) / 1e9
+      const theirs = peerPerSecond === undefined ? undefined : (peerPerSecond * op.flops) / 1e9
+      console.log(
+        `  sgemm ${op.name.padEnd(14)} threads=${threads} ${name.padEnd(6)} ${ours.toFixed(1).padStart(6)} GFLOP/s` +
+          (theirs === undefined ? "  PyTorch: skipped" : `  PyTorch ${peer!.torchVersion} ${theirs.toFixed(1).padStart(6)} GFLOP/s  ratio ${(ours / theirs).toFixed(2)}x`)
+      )
+    }
     for (const backend of runs) {
       setBackend(backend)
       // One TypeScript 1024³ product takes ~0.4 s: a single window is enough to rank it.
       const slow = backend === tsBackend && op.flops > 1e9
-      const r = await compare(() => matmul(op.a, op.b, { out: op.c }), peer, op.name, slow ? 2 : seconds, slow ? 1 : 3)
-      const ours = (r.ours * op.flops) / 1e9
-      const theirs = r.peer === undefined ? undefined : (r.peer * op.flops) / 1e9
-      console.log(
-        `  sgemm ${op.name.padEnd(14)} threads=${threads} ${backend.name.padEnd(6)} ${ours.toFixed(1).padStart(6)} GFLOP/s` +
-          (theirs === undefined ? "  PyTorch: skipped" : `  PyTorch ${peer!.torchVersion} ${theirs.toFixed(1).padStart(6)} GFLOP/s  ratio ${(ours / theirs).toFixed(2)}x`)
-      )
+      const r = await compare(() => void matmul(op.a, op.b, { out: op.c }), peer, op.name, slow ? 2 : seconds, slow ? 1 : 5)
+      line(backend.name, r.ours, r.peer)
     }
+    const [m, k] = [op.a.rows, op.a.cols]
+    const g = new GraphBuilder("sgemm")
+    g.output(g.op("MatMul", [g.input("a", "float32", [m, k]), g.initializer("b", op.b.data, [k, op.b.cols])]), { name: "c" })
+    const session = await ort.InferenceSession.create(g.toModel({ opset: 17 }), { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" })
+    const feeds = { a: new ort.Tensor("float32", op.a.data, [m, k]) }
+    const fetches = { c: new ort.Tensor("float32", op.c.data, [m, op.b.cols]) }
+    const r = await compare(() => session.run(feeds, fetches), peer, op.name, seconds, 5, true)
+    line("mlas", r.ours, r.peer)
+    await session.release()
   }
   peer?.close()
 }

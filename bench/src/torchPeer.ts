@@ -43,6 +43,19 @@ export const window = (f: () => void, seconds: number): number => {
   return calls / (elapsed / 1000)
 }
 
+/** As `window`, for an asynchronous call (onnxruntime's session.run). */
+export const windowAsync = async (f: () => Promise<unknown>, seconds: number): Promise<number> => {
+  let calls = 0
+  const t0 = performance.now()
+  let elapsed = 0
+  while (elapsed < seconds * 1000) {
+    await f()
+    calls++
+    elapsed = performance.now() - t0
+  }
+  return calls / (elapsed / 1000)
+}
+
 export class TorchPeer {
   private readonly lines: AsyncIterator<string>
 
@@ -87,16 +100,16 @@ export class TorchPeer {
 
 /**
  * Best calls per second of `f` and of the peer's `figure` over `rounds` alternating windows (after a
- * warm-up of `f`); the peer's figure is undefined without a peer.
+ * warm-up of `f`); the peer's figure is undefined without a peer. `f` may be asynchronous.
  */
 export const compare = async (
-  f: () => void, peer: TorchPeer | undefined, figure: string, seconds: number, rounds = 5
+  f: () => void | Promise<unknown>, peer: TorchPeer | undefined, figure: string, seconds: number, rounds = 5, isAsync = false
 ): Promise<{ readonly ours: number; readonly peer: number | undefined }> => {
-  for (let i = 0; i < 5; i++) f()
+  for (let i = 0; i < 5; i++) await f()
   let ours = 0
   let theirs: number | undefined
   for (let r = 0; r < rounds; r++) {
-    ours = Math.max(ours, window(f, seconds))
+    ours = Math.max(ours, isAsync ? await windowAsync(f as () => Promise<unknown>, seconds) : window(f as () => void, seconds))
     if (peer) theirs = Math.max(theirs ?? 0, await peer.measure(figure, seconds))
   }
   return { ours, peer: theirs }
