@@ -123,8 +123,8 @@ const select = (): Backend => {
     if (!warned) {
       warned = true
       console.warn(
-        `[@embedflow/tensor] native backend unavailable, using the TypeScript kernels: ${(error as Error).message}\n` +
-          `  (build it with \`bash packages/tensor/native/build.sh\`; set EMBEDFLOW_BACKEND=ts to choose the TypeScript kernels silently)`
+        `[@embedflow/tensor] native backend unavailable, using the TypeScript kernels: ${(error as Error).message}; ` +
+          `set EMBEDFLOW_BACKEND=ts to choose them without this warning`
       )
     }
     return tsBackend

@@ -56,7 +56,9 @@ export const loadNativeBackend = (): Backend => {
   try {
     addon = createRequire(import.meta.url)(path) as NativeAddon
   } catch (error) {
-    throw new Error(`cannot load the native tensor addon ${path}: ${(error as Error).message.split("\n")[0]}`)
+    throw new Error(
+      `cannot load the native tensor addon ${path}: ${(error as Error).message.split("\n")[0]} (build it with \`bash packages/tensor/native/build.sh\`)`
+    )
   }
   const threads = threadsFromEnv()
   if (threads !== undefined) addon.setThreads(threads)
