@@ -149,7 +149,7 @@ describe("Pooling", () => {
     it(`${kind}: forward equals the reference and dH matches central differences`, () => {
       const h = mat(B * S, H, 40), dy = testData(B * H, 41)
       const p = new Pooling(kind)
-      const y = p.forward(h, { batch: B, seqLen: S }, mask)
+      const y = p.forward(h, { batch: B, seqLen: S }, mask, { keep: true })
       const h64 = f64(h.data)
       pool64(kind, h64).data.forEach((r, i) => expect(Math.abs(r - y.data[i])).toBeLessThan(1e-6))
       expectGradClose(p.backward(matrix(B, H, dy)).data, numericGrad(() => dot64(dy, pool64(kind, h64)), h64), kind)

@@ -8,6 +8,7 @@ import { type ForwardContext, missingCache } from "./Module.js"
 
 export class Dropout {
   private mask: Uint8Array | undefined
+  /** Whether the last kept forward dropped anything (else backward is the identity). */
   private active = false
 
   constructor(readonly p: number) {
@@ -15,8 +16,9 @@ export class Dropout {
   }
 
   forward(x: Matrix, ctx: ForwardContext = {}): Matrix {
-    this.active = !!ctx.train && this.p > 0
-    if (!this.active) return x
+    const active = !!ctx.train && this.p > 0
+    if (ctx.keep) this.active = active
+    if (!active) return x
     const rng = ctx.rng
     if (rng === undefined) throw new Error("Dropout: training mode needs ctx.rng (a seeded Rng)")
     const keep = new Uint8Array(x.data.length)
@@ -37,6 +39,7 @@ export class Dropout {
     const keep = this.mask
     if (keep === undefined) throw missingCache("Dropout")
     this.mask = undefined
+    this.active = false
     const dX = matrix(dY.rows, dY.cols)
     const scale = 1 / (1 - this.p)
     for (let i = 0; i < keep.length; i++) if (keep[i]) dX.data[i] = dY.data[i] * scale

@@ -5,10 +5,11 @@
  * - "last": the last token whose mask entry is 1 (decoder / PromptEOL pooling; works with left
  *           or right padding)
  * Backward spreads dY back to the pooled tokens (1/count each for mean). Stateless apart from the
- * token weights of the last forward, which are tiny.
+ * token weights of the last kept forward, which are tiny.
  */
 import { type Matrix, matrix } from "../Matrix.js"
 import { type AttentionShape } from "./Attention.js"
+import { type ForwardContext, missingCache } from "./Module.js"
 
 export type PoolingKind = "mean" | "cls" | "last"
 
@@ -38,7 +39,7 @@ export class Pooling {
     })
   }
 
-  forward(hidden: Matrix, shape: AttentionShape, mask: Uint8Array | undefined): Matrix {
+  forward(hidden: Matrix, shape: AttentionShape, mask: Uint8Array | undefined, ctx: ForwardContext = {}): Matrix {
     if (hidden.rows !== shape.batch * shape.seqLen) {
       throw new RangeError(`Pooling: ${hidden.rows} token rows for batch ${shape.batch} x ${shape.seqLen}`)
     }
@@ -48,14 +49,17 @@ export class Pooling {
     weights.forEach((pairs, b) => {
       for (const [r, w] of pairs) for (let j = 0; j < H; j++) y.data[b * H + j] += w * hidden.data[r * H + j]
     })
-    this.weights = weights
-    this.shape = shape
+    if (ctx.keep) {
+      this.weights = weights
+      this.shape = shape
+    }
     return y
   }
 
   backward(dY: Matrix): Matrix {
     const weights = this.weights, shape = this.shape
-    if (weights === undefined || shape === undefined) throw new Error("Pooling.backward: call forward first")
+    if (weights === undefined || shape === undefined) throw missingCache(`Pooling(${this.kind})`)
+    this.weights = this.shape = undefined
     const H = dY.cols
     const dH = matrix(shape.batch * shape.seqLen, H)
     weights.forEach((pairs, b) => {

@@ -43,7 +43,7 @@ export class SentenceEmbedder implements Embedder {
 
   embed(batch: TokenBatch, ctx: ForwardContext = {}): Matrix {
     const hidden = this.encoder.forward(batch, ctx)
-    const pooled = this.pooling.forward(hidden, { batch: batch.batch, seqLen: batch.seqLen }, batch.attentionMask)
+    const pooled = this.pooling.forward(hidden, { batch: batch.batch, seqLen: batch.seqLen }, batch.attentionMask, ctx)
     if (!this.normalize) return pooled
     const n = l2Normalize(pooled)
     if (ctx.keep) this.normalized = n
