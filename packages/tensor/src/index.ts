@@ -52,3 +52,6 @@ export { type DecoderConfig, Gpt2Decoder, type LanguageModelLoss } from "./nn/Gp
 export { addLora, LoraAdapter, type LoraOptions, type LoraTargets, mergeLora } from "./nn/Lora.js"
 export { type Embedder, SentenceEmbedder, type SentenceEmbedderOptions, type TokenEncoder } from "./nn/SentenceEmbedder.js"
 export { cachedInfoNce, type CachedInfoNceOptions, gradCachedStep, type GradCacheOptions, type GroupLoss } from "./nn/GradCache.js"
+export {
+  checkOnnxModel, exportOnnxModel, type LoadedOnnxModel, loadOnnxModel, loadOnnxModelBytes, type OnnxArchitecture, saveOnnxModelFolder
+} from "./nn/OnnxWeights.js"
