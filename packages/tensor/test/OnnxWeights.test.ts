@@ -184,3 +184,18 @@ describe("refusals", () => {
   })
 })
 
+
+describe("MiniLM-L6-shaped encoder (6 x 384, 12 heads, 30522 vocab)", () => {
+  it("the TypeScript forward equals onnxruntime's within 1e-4", async () => {
+    const { buildBenchModel } = await import("@embedflow/tiny-models")
+    const { dir } = buildBenchModel("minilm-l6-random")
+    const loaded = loadOnnxModel(dir)
+    const model = loaded.model as BertEncoder
+    expect([model.config.numLayers, model.config.hiddenSize, model.config.numHeads, model.config.intermediateSize]).toEqual([6, 384, 12, 1536])
+    const rng = new Rng(8)
+    const batch = padBatch([14, 6].map((n) => [2, ...Array.from({ length: n }, () => 5 + rng.int(30000)), 3]))
+    const ours = model.forward(batch)
+    const theirs = await runBert(loaded.bytes, batch)
+    expect(maxAbsDiff(ours.data, theirs)).toBeLessThan(1e-4)
+  })
+})
