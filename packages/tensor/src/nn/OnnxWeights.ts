@@ -57,13 +57,17 @@ export interface LoadedOnnxModel {
   readonly bindings: ReadonlyArray<Binding>
 }
 
-/** Ops of plain (unoptimised) BERT / GPT-2 / OPT exports that the TypeScript layers reproduce. */
+/**
+ * Ops of plain (unoptimised) BERT / GPT-2 / OPT exports that the TypeScript layers reproduce, plus
+ * the parameter-free pooling/normalising tail of sentence-transformers exports (Clip, ReduceL2, ...).
+ */
 const SUPPORTED_OPS = new Set([
-  "Abs", "Add", "And", "Cast", "CastLike", "Concat", "Constant", "ConstantOfShape", "CumSum", "Div", "Equal", "Erf", "Expand",
-  "Flatten", "Gather", "GatherElements", "Gelu", "Gemm", "Greater", "GreaterOrEqual", "Identity", "IsInf", "IsNaN",
-  "LayerNormalization", "Less", "LessOrEqual", "MatMul", "Max", "Min", "Mul", "Neg", "Not", "Or", "Pow", "Range",
-  "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice", "Softmax", "Split",
-  "Sqrt", "Squeeze", "Sub", "Tanh", "Tile", "Transpose", "Trilu", "Unsqueeze", "Where"
+  "Abs", "Add", "And", "Cast", "CastLike", "Ceil", "Clip", "Concat", "Constant", "ConstantOfShape", "CumSum", "Div", "Equal",
+  "Erf", "Exp", "Expand", "Flatten", "Floor", "Gather", "GatherElements", "Gelu", "Gemm", "Greater", "GreaterOrEqual",
+  "Identity", "IsInf", "IsNaN", "LayerNormalization", "Less", "LessOrEqual", "Log", "MatMul", "Max", "Min", "Mod", "Mul",
+  "Neg", "Not", "Or", "Pow", "Range", "Reciprocal", "ReduceL2", "ReduceMax", "ReduceMean", "ReduceSum", "ReduceSumSquare",
+  "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Size", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh",
+  "Tile", "Transpose", "Trilu", "Unsqueeze", "Where"
 ])
 
 const FLOAT = 1
