@@ -4,7 +4,7 @@
  * the engine does not know are refused before any training.
  */
 import { GraphBuilder } from "@embedflow/onnx"
-import { AutoModel, env } from "@huggingface/transformers"
+import { AutoModel, AutoModelForCausalLM, env, Tensor } from "@huggingface/transformers"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -104,7 +104,6 @@ describe("BERT weights from ONNX", () => {
     try {
       const dims = [batch.batch, batch.seqLen]
       const big = (a: ArrayLike<number>) => BigInt64Array.from(Array.from(a), (v) => BigInt(v))
-      const { Tensor } = await import("@huggingface/transformers")
       const out = await tjs({
         input_ids: new Tensor("int64", big(batch.inputIds), dims),
         attention_mask: new Tensor("int64", big(batch.attentionMask!), dims),
@@ -150,17 +149,35 @@ describe("GPT-2 weights from ONNX", () => {
     })
   }
 
-  it("round trip through onnxruntime after one LM training step", async () => {
+  it("round trip through onnxruntime and transformers.js after one LM training step", async () => {
     const loaded = loadOnnxModel(tiny("tiny-gpt2"))
     const model = loaded.model as Gpt2Decoder
     const batch = padBatch([[5, 9, 13, 200, 7], [40, 41, 42]])
+    const before = model.logits(model.forward(batch))
     model.languageModelLoss(batch, {}, true)
     for (const p of model.params()) for (let i = 0; i < p.value.length; i++) p.value[i] -= 0.5 * p.grad[i]
     const positions = model.positionsOf(batch)
     const { numHeads, hiddenSize, numLayers } = model.config
-    const ref = await runGpt2(exportOnnxModel(loaded), batch, positions, numLayers, numHeads, hiddenSize / numHeads)
+    const dir = join(scratch, "gpt2-trained")
+    saveOnnxModelFolder(loaded, dir)
+    const ref = await runGpt2(new Uint8Array(readFileSync(join(dir, "onnx", "model.onnx"))), batch, positions, numLayers, numHeads, hiddenSize / numHeads)
     const logits = model.logits(model.forward(batch))
+    expect(maxAbsDiff(logits.data, before.data)).toBeGreaterThan(1e-2)
     expect(maxAbsDiff(logits.data, ref.logits)).toBeLessThan(1e-4)
+    // transformers.js (its own position ids and empty KV cache) on the exported folder, one unpadded prompt
+    env.allowRemoteModels = false
+    env.localModelPath = scratch
+    const tjs = await AutoModelForCausalLM.from_pretrained("gpt2-trained", { dtype: "fp32" })
+    try {
+      const prompt = [5, 9, 13, 200, 7]
+      const ids = new Tensor("int64", BigInt64Array.from(prompt, (v) => BigInt(v)), [1, 5])
+      const mask = new Tensor("int64", new BigInt64Array(5).fill(1n), [1, 5])
+      const out = await tjs({ input_ids: ids, attention_mask: mask })
+      const ours = model.logits(model.forward(padBatch([prompt])))
+      expect(maxAbsDiff(ours.data, out.logits.data as Float32Array)).toBeLessThan(1e-4)
+    } finally {
+      await tjs.dispose()
+    }
   })
 })
 
