@@ -182,6 +182,18 @@ describe("GPT-2 weights from ONNX", () => {
 })
 
 describe("refusals", () => {
+  it("a graph that shares one initializer between two parameters refuses to export them once they differ", () => {
+    const loaded = loadOnnxModel(tiny("tiny-bert"))
+    // Simulate torch.onnx's deduplication of equal tensors: bind layer 1's query bias to layer 0's initializer.
+    const q0 = loaded.bindings.find((b) => b.param.name === "encoder.layer.0.attention.self.query.bias")!
+    const q1 = loaded.bindings.find((b) => b.param.name === "encoder.layer.1.attention.self.query.bias")!
+    const shared = { ...loaded, bindings: loaded.bindings.map((b) => (b === q1 ? { ...b, initializer: q0.initializer } : b)) }
+    q1.param.value.set(q0.param.value)
+    expect(exportOnnxModel(shared).length).toBe(loaded.bytes.length) // equal values: fine
+    q1.param.value[0] += 0.5
+    expect(() => exportOnnxModel(shared)).toThrow(/initializer "encoder.layer.0.attention.self.query.bias" is shared by .* whose values now differ/)
+  })
+
   const bertConfig = JSON.parse(readFileSync(join(tiny("tiny-bert"), "config.json"), "utf8")) as Record<string, unknown>
 
   it("an op the engine does not implement is named with its node", () => {

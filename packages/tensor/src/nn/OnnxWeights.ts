@@ -373,7 +373,18 @@ export const exportOnnxModel = (loaded: LoadedOnnxModel): Uint8Array => {
   for (const b of loaded.bindings) byInit.set(b.initializer, [...(byInit.get(b.initializer) ?? []), b])
   for (const [init, bs] of byInit) {
     const values = initializerValues(loaded.bytes, init)
-    for (const b of bs) place(values, b, adapters.get(b.param)?.mergedWeight() ?? b.param.value)
+    const current = bs.map((b) => adapters.get(b.param)?.mergedWeight() ?? b.param.value)
+    bs.forEach((b, k) => place(values, b, current[k]))
+    // An initializer the graph shares between two parameters (deduplicated equal tensors) can only
+    // hold one value: refuse to write it when training made them differ.
+    bs.forEach((b, k) => {
+      const back = extract(values, b)
+      for (let i = 0; i < back.length; i++) {
+        if (back[i] !== current[k][i]) {
+          throw new Error(`exportOnnxModel: initializer "${init.name}" is shared by ${bs.map((x) => x.param.name).join(" and ")}, whose values now differ; the graph cannot hold both`)
+        }
+      }
+    })
     writeInitializerValues(out, init, values)
   }
   return out
