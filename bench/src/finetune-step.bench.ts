@@ -6,9 +6,10 @@
  * same step in the same run (finetune_step_torch.py; Debian python3-torch, one thread each), plus the
  * GradCache variant (chunks of 8 sequences) whose peak memory should not grow with the batch.
  *
- * Each variant runs in its own process so peak RSS is its own.
+ * Each variant runs in its own process so peak RSS is its own. With --large, one more: GradCache
+ * over 4x the batch (128 x 32 tokens, chunks of 8), whose peak RSS should match the batch-32 one.
  *
- *   node --conditions=source --import tsx bench/src/finetune-step.bench.ts [steps=2]
+ *   node --conditions=source --import tsx bench/src/finetune-step.bench.ts [steps=2] [--large]
  *
  * The products go through @embedflow/tensor's matmul/matmulAtB/matmulABt: with the pure-TypeScript
  * kernels this is far below PyTorch; it speeds up with the native BLAS backend behind them.
@@ -22,7 +23,7 @@ import {
 } from "@embedflow/tensor"
 import { minilmL6Config } from "@embedflow/tiny-models"
 
-const B = 32, S = 32, TAU = 0.05
+const BATCH = 32, S = 32, TAU = 0.05
 const here = fileURLToPath(import.meta.url)
 const worker = process.argv.find((a) => a.startsWith("--worker="))?.slice("--worker=".length)
 const steps = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 2)
@@ -33,7 +34,10 @@ interface Result {
   readonly peakRssMiB: number
 }
 
-const runWorker = (mode: "plain" | "gradcache"): Result => {
+type Mode = "plain" | "gradcache" | "gradcache-x4"
+
+const runWorker = (mode: Mode): Result => {
+  const B = mode === "gradcache-x4" ? 4 * BATCH : BATCH
   const model = BertEncoder.random({ ...minilmL6Config, hiddenDropout: 0.1, attentionDropout: 0.1 }, 0)
   const embedder = new SentenceEmbedder(model, { pooling: "mean", normalize: true })
   const opt = new AdamW(embedder.params(), { lr: 1e-4, weightDecay: 0.01 })
@@ -44,7 +48,7 @@ const runWorker = (mode: "plain" | "gradcache"): Result => {
   const queries = sliceBatch(batch, 0, B / 2), docs = sliceBatch(batch, B / 2, B)
   const step = () => {
     opt.zeroGrad()
-    if (mode === "gradcache") {
+    if (mode !== "plain") {
       cachedInfoNce(embedder, queries, docs, { temperature: TAU, chunkSize: 8, train: true, rng })
     } else {
       const e = embedder.embed(batch, { keep: true, train: true, rng })
@@ -75,7 +79,7 @@ const torchPeer = (): Result | string => {
   return JSON.parse(out.trim().split("\n").pop()!) as Result
 }
 
-if (worker === "plain" || worker === "gradcache") {
+if (worker === "plain" || worker === "gradcache" || worker === "gradcache-x4") {
   console.log(JSON.stringify(runWorker(worker)))
 } else {
   const line = (name: string, r: Result, peer?: Result) =>
@@ -84,7 +88,7 @@ if (worker === "plain" || worker === "gradcache") {
         `peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB` +
         (peer ? `   speed ${(r.tokensPerSecond / peer.tokensPerSecond).toFixed(3)}x, memory ${(r.peakRssMiB / peer.peakRssMiB).toFixed(2)}x vs PyTorch` : "")
     )
-  console.log(`fine-tuning step, MiniLM-L6 shape, batch ${B} x ${S} tokens, dropout 0.1, AdamW, 1 thread, ${steps} timed steps each`)
+  console.log(`fine-tuning step, MiniLM-L6 shape, batch ${BATCH} x ${S} tokens, dropout 0.1, AdamW, 1 thread, ${steps} timed steps each`)
   const peer = torchPeer()
   const plain = spawnWorker("plain")
   const cached = spawnWorker("gradcache")
@@ -93,4 +97,5 @@ if (worker === "plain" || worker === "gradcache") {
   const ref = typeof peer === "string" ? undefined : peer
   line("embedflow (plain)", plain, ref)
   line("embedflow (GradCache, chunk 8)", cached, ref)
+  if (process.argv.includes("--large")) line(`embedflow (GradCache, batch ${4 * BATCH})`, spawnWorker("gradcache-x4"), ref)
 }
