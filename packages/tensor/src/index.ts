@@ -39,3 +39,22 @@ export {
   removePrincipalComponents
 } from "./PrincipalComponents.js"
 export { bagCount, gatherBags, type TokenBags, TokenDelta, type TokenDeltaJson } from "./TokenDelta.js"
+// Transformer layers with analytic backward (src/nn/): encoders, decoders, LoRA, GradCache, ONNX weights.
+export { type ForwardContext, type Module, EVAL, parameter } from "./nn/Module.js"
+export { type PadOptions, padBatch, sliceBatch, type TokenBatch } from "./nn/TokenBatch.js"
+export { Embedding } from "./nn/Embedding.js"
+export { Dense } from "./nn/Dense.js"
+export { LayerNorm } from "./nn/LayerNorm.js"
+export { ActivationLayer, activationFromConfig, type ActivationKind } from "./nn/Activation.js"
+export { Dropout } from "./nn/Dropout.js"
+export { type AttentionMasks, type AttentionShape, MultiHeadAttention } from "./nn/Attention.js"
+export { accumulateInto, addResidual } from "./nn/Residual.js"
+export { Pooling, type PoolingKind } from "./nn/Pooling.js"
+export { BertEncoder, type BertConfig } from "./nn/BertEncoder.js"
+export { type DecoderConfig, Gpt2Decoder, type LanguageModelLoss } from "./nn/Gpt2Decoder.js"
+export { addLora, LoraAdapter, type LoraOptions, type LoraTargets, mergeLora } from "./nn/Lora.js"
+export { type Embedder, SentenceEmbedder, type SentenceEmbedderOptions, type TokenEncoder } from "./nn/SentenceEmbedder.js"
+export { cachedInfoNce, type CachedInfoNceOptions, gradCachedStep, type GradCacheOptions, type GroupLoss } from "./nn/GradCache.js"
+export {
+  checkOnnxModel, exportOnnxModel, type LoadedOnnxModel, loadOnnxModel, loadOnnxModelBytes, type OnnxArchitecture, saveOnnxModelFolder
+} from "./nn/OnnxWeights.js"

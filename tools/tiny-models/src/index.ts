@@ -19,3 +19,6 @@ export {
 } from "./TinyModels.js"
 export { basicTokenize, BERT_SPECIAL_TOKENS, bertTokenizerJson, buildWordPieceVocab } from "./WordPieceTokenizer.js"
 export type { Weights } from "./internal/graph.js"
+export {
+  BENCH_MODEL_NAMES, type BenchModelName, type BenchModelOptions, buildBenchModel, defaultBenchDir, gpt2SmallConfig, minilmL6Config
+} from "./BenchModels.js"
