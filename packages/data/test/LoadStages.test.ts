@@ -1,0 +1,49 @@
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner } from "@embedflow/core"
+import { Cause, Effect, Exit } from "effect"
+import { describe, expect, it } from "vitest"
+import { plugin } from "../src/index.js"
+
+const fixtures = fileURLToPath(new URL("./fixtures/user/", import.meta.url))
+const registry = new Plugin.Registry([plugin])
+
+const runGraph = async (nodes: ReadonlyArray<Record<string, unknown>>) => {
+  const root = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-load-stage-"))
+  return Effect.runPromiseExit(
+    Effect.gen(function* () {
+      const graph = yield* Graph.validate({ name: "load", nodes } as never, registry)
+      return yield* Runner.run(graph)
+    }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
+  )
+}
+
+describe("data/load-* stages", () => {
+  it("load-triples and load-beir produce typed outputs and a report", async () => {
+    const exit = await runGraph([
+      { id: "triples", stage: "data/load-triples", params: { path: path.join(fixtures, "flag.jsonl") } },
+      { id: "beir", stage: "data/load-beir", params: { path: path.join(fixtures, "beir") } },
+      { id: "bad", stage: "data/load-labelled", params: { path: path.join(fixtures, "malformed/bad-json.jsonl"), onError: "skip" } }
+    ])
+    if (!Exit.isSuccess(exit)) throw new Error(Cause.pretty(exit.cause))
+    const nodes = exit.value.nodes
+    expect(nodes.triples!.outputs.triples).toHaveLength(4)
+    expect((nodes.triples!.outputs.report as { rows: number }).rows).toBe(2)
+    expect(nodes.beir!.outputs.queries).toEqual([
+      { id: "q1", text: "what is a cat" },
+      { id: "q2", text: "capital of france" }
+    ])
+    expect(nodes.bad!.outputs.examples).toHaveLength(3)
+    expect((nodes.bad!.outputs.report as { skipped: number }).skipped).toBe(4)
+    // Generated ids carry the node id, so two loaders' ids never collide.
+    expect((nodes.bad!.outputs.examples as Array<{ id: string }>).map((e) => e.id)).toEqual(["bad-0", "bad-1", "bad-2"])
+  })
+
+  it("a malformed row fails the node with file:line", async () => {
+    const exit = await runGraph([{ id: "strict", stage: "data/load-labelled", params: { path: path.join(fixtures, "malformed/bad-json.jsonl") } }])
+    expect(Exit.isFailure(exit)).toBe(true)
+    if (Exit.isFailure(exit)) expect(Cause.pretty(exit.cause)).toMatch(/strict: .*bad-json\.jsonl:2:\d+: invalid JSON/)
+  })
+})
