@@ -4,6 +4,7 @@ import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import * as IrCollection from "./IrCollection.js"
 import { loadStages } from "./LoadStages.js"
+import { labelledSet, snliPairs } from "./TaskStages.js"
 import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
@@ -88,5 +89,5 @@ export const plugin = Plugin.make({
   name: "data",
   version: "0.1.0",
   description: "public evaluation and training sets as pipeline inputs",
-  stages: [stsB, snliTriples, irCollection, ...loadStages]
+  stages: [stsB, snliTriples, irCollection, labelledSet, snliPairs, ...loadStages]
 })

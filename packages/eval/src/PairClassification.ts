@@ -82,3 +82,38 @@ export const pairClassificationMetrics = (scores: ArrayLike<number>, labels: Arr
 /** Cosine pair classification of embedded pairs (row i of `a` with row i of `b`). */
 export const evaluatePairClassification = (a: Matrix, b: Matrix, labels: ArrayLike<number>): PairClassificationMetrics =>
   pairClassificationMetrics(pairwiseCosine(a, b), labels)
+
+/** Row-wise similarity of two matrices (float64 accumulation). */
+const rowwise = (a: Matrix, b: Matrix, f: (x: number, y: number, acc: number) => number, finish: (acc: number) => number = (v) => v) => {
+  const out = new Float64Array(a.count)
+  for (let r = 0; r < a.count; r++) {
+    let acc = 0
+    for (let j = 0; j < a.dim; j++) acc = f(a.data[r * a.dim + j]!, b.data[r * b.dim + j]!, acc)
+    out[r] = finish(acc)
+  }
+  return out
+}
+
+/**
+ * MTEB's full pair classification output: the metrics under cosine, dot product, and (negated, so
+ * that higher means more similar) Euclidean and Manhattan distance, with `max_*` over them.
+ * Distance thresholds are reported as distances (sign restored).
+ */
+export const evaluatePairClassificationAll = (a: Matrix, b: Matrix, labels: ArrayLike<number>) => {
+  const sims = {
+    cosine: pairwiseCosine(a, b),
+    dot: rowwise(a, b, (x, y, s) => s + x * y),
+    euclidean: rowwise(a, b, (x, y, s) => s + (x - y) ** 2, (s) => -Math.sqrt(s)),
+    manhattan: rowwise(a, b, (x, y, s) => s + Math.abs(x - y), (s) => -s)
+  }
+  const out: Record<string, number> = {}
+  for (const [name, scores] of Object.entries(sims)) {
+    const m = pairClassificationMetrics(scores, labels)
+    const sign = name === "euclidean" || name === "manhattan" ? -1 : 1
+    for (const [k, v] of Object.entries(m)) out[`${name}_${k}`] = k.endsWith("threshold") ? sign * v : v
+  }
+  for (const k of ["accuracy", "f1", "precision", "recall", "ap"]) {
+    out[`max_${k}`] = Math.max(...Object.keys(sims).map((n) => out[`${n}_${k}`]!))
+  }
+  return out
+}
