@@ -124,7 +124,7 @@ export const suiteTable = (title: string, results: ReadonlyArray<MtebResult>): s
           split,
           metric: spec?.metric ?? "main_score",
           score,
-          seconds: Math.round(r.evaluation_time * 10) / 10
+          seconds: r.evaluation_time.toFixed(1)
         }
       })
     },
