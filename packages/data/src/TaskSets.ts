@@ -1,4 +1,5 @@
 import type { Ports } from "@embedflow/core"
+import { Rng } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as AgNews from "./AgNews.js"
 import type { DataError } from "./DataError.js"
@@ -47,6 +48,22 @@ export const labelledExamples = (set: LabelledSet, split: "train" | "test" | "al
       }
     }
   })
+
+/**
+ * At most `perLabel` examples of each label, drawn at random (seeded) and kept in file order: a
+ * bounded training pool for classification (MTEB's protocol uses a few dozen a label per experiment).
+ */
+export const capPerLabel = <A extends { readonly label: string }>(examples: ReadonlyArray<A>, perLabel: number, seed: number): Array<A> => {
+  const rng = new Rng(seed)
+  const byLabel = new Map<string, Array<number>>()
+  examples.forEach((e, i) => (byLabel.get(e.label) ?? byLabel.set(e.label, []).get(e.label)!).push(i))
+  const keep = new Set<number>()
+  for (const idx of byLabel.values()) {
+    if (idx.length <= perLabel) idx.forEach((i) => keep.add(i))
+    else for (const j of rng.sample(idx.length, perLabel)) keep.add(idx[j]!)
+  }
+  return examples.filter((_, i) => keep.has(i))
+}
 
 /** SNLI entailment (1) vs contradiction (0) pairs of a split, neutral left out: a pair classification task. */
 export const snliPairLabels = (split: Snli.Split, options?: LoadOptions): Effect.Effect<Array<Ports.ScoredPair>, DataError> =>

@@ -1,9 +1,9 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import { LabeledExamples } from "./LabeledExamples.js"
-import { labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
+import { capPerLabel, labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
 
 const root = (dataDir: string | undefined) =>
   Effect.gen(function* () {
@@ -23,13 +23,15 @@ export const labelledSet = Stage.make({
   params: Schema.Struct({
     set: LabelledSet,
     split: withDefault(Schema.Literals(["train", "test", "all"]), "test"),
+    perLabel: Schema.optionalKey(Params.describe(PositiveInt, "keep at most this many examples a label (seeded random draw, file order kept)")),
     dataDir: Schema.optionalKey(Schema.String)
   }),
   inputs: {},
   outputs: { examples: LabeledExamples, texts: Ports.Texts },
   run: (params) =>
     Effect.gen(function* () {
-      const examples = yield* labelledExamples(params.set, params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`${params.set} ${params.split}`)))
+      const all = yield* labelledExamples(params.set, params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`${params.set} ${params.split}`)))
+      const examples = params.perLabel === undefined ? all : capPerLabel(all, params.perLabel, (yield* StageContext).seed)
       return { examples, texts: examples.map((e) => ({ id: e.id, text: e.text })) }
     })
 })

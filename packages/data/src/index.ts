@@ -26,5 +26,5 @@ export {
   loadTexts,
   loadTriples
 } from "./LoadStages.js"
-export { labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
+export { capPerLabel, labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
 export { labelledSet, snliPairs } from "./TaskStages.js"

@@ -47,3 +47,16 @@ describe("data/load-* stages", () => {
     if (Exit.isFailure(exit)) expect(Cause.pretty(exit.cause)).toMatch(/strict: .*bad-json\.jsonl:2:\d+: invalid JSON/)
   })
 })
+
+describe("capPerLabel", () => {
+  it("keeps at most n a label, all of a rarer label, file order, seeded", async () => {
+    const { capPerLabel } = await import("../src/TaskSets.js")
+    const ex = Array.from({ length: 100 }, (_, i) => ({ id: `${i}`, label: i < 90 ? "big" : "small" }))
+    const a = capPerLabel(ex, 20, 5)
+    expect(a.filter((e) => e.label === "big")).toHaveLength(20)
+    expect(a.filter((e) => e.label === "small")).toHaveLength(10)
+    expect(a.map((e) => Number(e.id))).toEqual([...a.map((e) => Number(e.id))].sort((x, y) => x - y))
+    expect(capPerLabel(ex, 20, 5)).toEqual(a)
+    expect(capPerLabel(ex, 20, 6)).not.toEqual(a)
+  })
+})
