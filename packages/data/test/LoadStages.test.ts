@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner } from "@embedflow/core"
+import { ArtifactStore, Graph, makeFileSystem, Plugin, type RunEvent, type RunEventListener, Runner } from "@embedflow/core"
 import { Cause, Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { plugin } from "../src/index.js"
@@ -10,12 +10,12 @@ import { plugin } from "../src/index.js"
 const fixtures = fileURLToPath(new URL("./fixtures/user/", import.meta.url))
 const registry = new Plugin.Registry([plugin])
 
-const runGraph = async (nodes: ReadonlyArray<Record<string, unknown>>) => {
+const runGraph = async (nodes: ReadonlyArray<Record<string, unknown>>, listeners: ReadonlyArray<RunEventListener> = []) => {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-load-stage-"))
   return Effect.runPromiseExit(
     Effect.gen(function* () {
       const graph = yield* Graph.validate({ name: "load", nodes } as never, registry)
-      return yield* Runner.run(graph)
+      return yield* Runner.run(graph, { listeners })
     }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
   )
 }
@@ -39,6 +39,19 @@ describe("data/load-* stages", () => {
     expect((nodes.bad!.outputs.report as { skipped: number }).skipped).toBe(4)
     // Generated ids carry the node id, so two loaders' ids never collide.
     expect((nodes.bad!.outputs.examples as Array<{ id: string }>).map((e) => e.id)).toEqual(["bad-0", "bad-1", "bad-2"])
+  })
+
+  it("reports progress in bytes of the file while reading", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-load-progress-"))
+    const file = path.join(dir, "rows.jsonl")
+    await fs.writeFile(file, Array.from({ length: 20000 }, (_, i) => JSON.stringify({ text: `row number ${i}` })).join("\n"))
+    const events: Array<RunEvent> = []
+    const exit = await runGraph([{ id: "rows", stage: "data/load-texts", params: { path: file } }], [(e) => events.push(e)])
+    expect(Exit.isSuccess(exit)).toBe(true)
+    const progress = events.filter((e): e is Extract<RunEvent, { type: "node-progress" }> => e.type === "node-progress")
+    expect(progress.length).toBeGreaterThan(0)
+    const size = (await fs.stat(file)).size
+    expect(progress.every((p) => p.unit === "bytes" && p.total === size && p.done <= size)).toBe(true)
   })
 
   it("a malformed row fails the node with file:line", async () => {
