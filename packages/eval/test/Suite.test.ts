@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
-import { type Candidate, plugin as dataPlugin } from "@embedflow/data"
+import { type Candidate, Candidates, plugin as dataPlugin } from "@embedflow/data"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { MtebResult, plugin, Suite, type Tasks } from "../src/index.js"
@@ -98,9 +98,26 @@ const embedStage = Stage.make({
     Effect.map(embed(inputs.texts.map((t) => t.text)), (m) => ({ embeddings: { ...m, ids: inputs.texts.map((t) => t.id) } }))
 })
 
+/** Candidates by hashed-word inner product, top 50 a query: stands in for bm25/retrieve (a plugin eval cannot import). */
+const candidatesStage = Stage.make({
+  name: "test/candidates",
+  version: "1",
+  description: "top-50 documents by hashed bag-of-words inner product",
+  params: Schema.Struct({}),
+  inputs: { corpus: Ports.Texts, queries: Ports.Texts },
+  outputs: { candidates: Candidates },
+  run: (_p, inputs) =>
+    Effect.gen(function* () {
+      const d = yield* embed(inputs.corpus.map((t) => t.text))
+      const q = yield* embed(inputs.queries.map((t) => t.text))
+      const candidates = yield* search({ ...d, ids: inputs.corpus.map((t) => t.id) }, { ...q, ids: inputs.queries.map((t) => t.id) }, 50)
+      return { candidates }
+    })
+})
+
 describe("MTEB task stages", () => {
   it("data/labelled-set -> embed -> eval/classification and eval/clustering; eval/mteb-results writes the files", async () => {
-    const registry = new Plugin.Registry([dataPlugin, plugin, Plugin.make({ name: "test", version: "1", description: "", stages: [embedStage] })])
+    const registry = new Plugin.Registry([dataPlugin, plugin, Plugin.make({ name: "test", version: "1", description: "", stages: [embedStage, candidatesStage] })])
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-eval-stages-"))
     const exit = await Effect.runPromiseExit(
       Effect.gen(function* () {
@@ -120,7 +137,20 @@ describe("MTEB task stages", () => {
                 inputs: { train: "train.examples", test: "test.examples", trainEmbeddings: "e-train.embeddings", testEmbeddings: "e-test.embeddings" }
               },
               { id: "clu", stage: "eval/clustering", params: { task: "TRECClustering", method: "hash" }, inputs: { examples: "test.examples", embeddings: "e-test.embeddings" } },
-              { id: "files", stage: "eval/mteb-results", inputs: { reports: ["cls.report", "clu.report"] } }
+              { id: "snli", stage: "data/snli-pair-labels", params: { split: "test" } },
+              { id: "e-snli", stage: "test/hash-embed", inputs: { texts: "snli.sentences" } },
+              { id: "pc", stage: "eval/pair-classification", params: { task: "SNLIPairClassification", method: "hash" }, inputs: { pairs: "snli.pairs", sentences: "snli.sentences", embeddings: "e-snli.embeddings" } },
+              { id: "cran", stage: "data/ir-collection", params: { collection: "cranfield" } },
+              { id: "cand", stage: "test/candidates", inputs: { corpus: "cran.documents", queries: "cran.queries" } },
+              { id: "e-docs", stage: "test/hash-embed", inputs: { texts: "cran.documents" } },
+              { id: "e-queries", stage: "test/hash-embed", inputs: { texts: "cran.queries" } },
+              {
+                id: "rr",
+                stage: "eval/reranking",
+                params: { task: "CranfieldReranking", method: "hash" },
+                inputs: { documents: "cran.documents", queries: "cran.queries", qrels: "cran.qrels", candidates: "cand.candidates", documentEmbeddings: "e-docs.embeddings", queryEmbeddings: "e-queries.embeddings" }
+              },
+              { id: "files", stage: "eval/mteb-results", inputs: { reports: ["cls.report", "clu.report", "pc.report", "rr.report"] } }
             ]
           } as never,
           registry
@@ -133,6 +163,12 @@ describe("MTEB task stages", () => {
     expect(cls.metrics.main_score).toBe(cls.metrics.accuracy)
     expect(cls.metrics.accuracy).toBeGreaterThan(1 / 6)
     const folder = (exit.value.nodes.files!.outputs.files as { path: string }).path
-    expect(fs.readdirSync(path.join(folder, "hash")).sort()).toEqual(["TRECClassification.json", "TRECClustering.json"])
+    expect(fs.readdirSync(path.join(folder, "hash")).sort()).toEqual(["CranfieldReranking.json", "SNLIPairClassification.json", "TRECClassification.json", "TRECClustering.json"])
+    const pc = exit.value.nodes.pc!.outputs.report as { metrics: Record<string, number> }
+    expect(pc.metrics.main_score).toBe(pc.metrics.max_ap)
+    expect(pc.metrics.cosine_ap).toBeGreaterThan(0.5)
+    const rr = exit.value.nodes.rr!.outputs.report as { metrics: Record<string, number> }
+    expect(rr.metrics.main_score).toBe(rr.metrics.map)
+    expect(rr.metrics.queries).toBeGreaterThan(200)
   }, 60_000)
 })
