@@ -165,53 +165,54 @@ export async function* loadRows(
     let anyRow = false
     let tick = { done: 0, total: 0 }
     const source = readRows(file, format, (p) => (tick = p))
-    let n = 0
-    for await (const row of source as AsyncIterable<Row>) {
-      anyRow = true
-      if ((++n & 1023) === 0) yield { file, fileIndex, files: files.length, unit: format === "parquet" ? "rows" : "bytes", ...tick }
-      if (!row.ok) {
-        skip({ file: row.file, line: row.line, ...(row.column !== undefined ? { column: row.column } : {}), reason: row.reason })
-        continue
-      }
-      if (resolved === undefined) {
-        try {
-          resolved = resolveColumns(options.shape, Object.keys(row.values), options.columns)
-        } catch (e) {
-          if (e instanceof MissingColumns) throw new DataFileError({ file, reason: e.message })
-          throw e
-        }
-        if (resolved.id === undefined && ["texts", "scored-pairs", "labelled"].includes(options.shape)) hasIds = false
-      }
-      let records: Array<Mapped>
-      try {
-        records = mapRow(options.shape, resolved, row.values)
-      } catch (e) {
-        if (!(e instanceof RowProblem)) throw e
-        skip({ file, line: row.line, column: e.column, reason: e.reason })
-        continue
-      }
-      const key = rowKey(options.shape, resolved, records[0]!)
-      if (key !== undefined) {
-        const first = seen.get(key)
-        if (first !== undefined) {
-          skip({ file, line: row.line, column: resolved.id ?? `${resolved.queryId}+${resolved.docId}`, reason: `duplicate ${keyName(options.shape)} ${JSON.stringify(key.replace("\u0000", " / "))} (first at ${first})` })
+    batches: for await (const batch of source as AsyncIterable<Array<Row>>) {
+      yield { file, fileIndex, files: files.length, unit: format === "parquet" ? "rows" : "bytes", ...tick }
+      for (const row of batch) {
+        anyRow = true
+        if (!row.ok) {
+          skip({ file: row.file, line: row.line, ...(row.column !== undefined ? { column: row.column } : {}), reason: row.reason })
           continue
         }
-        seen.set(key, `${file}:${row.line}`)
-      }
-      const order = rows++
-      fileRows++
-      if (rng) {
-        // Reservoir sampling (Algorithm R): every row ends up kept with probability sample/rows.
-        if (reservoir.length < options.sample!) reservoir.push({ order, records })
-        else {
-          const j = rng.int(order + 1)
-          if (j < options.sample!) reservoir[j] = { order, records }
+        if (resolved === undefined) {
+          try {
+            resolved = resolveColumns(options.shape, Object.keys(row.values), options.columns)
+          } catch (e) {
+            if (e instanceof MissingColumns) throw new DataFileError({ file, reason: e.message })
+            throw e
+          }
+          if (resolved.id === undefined && ["texts", "scored-pairs", "labelled"].includes(options.shape)) hasIds = false
         }
-      } else for (const r of records) kept.push(r)
-      if (options.limit !== undefined && rows >= options.limit) {
-        limitReached = true
-        break
+        let records: Array<Mapped>
+        try {
+          records = mapRow(options.shape, resolved, row.values)
+        } catch (e) {
+          if (!(e instanceof RowProblem)) throw e
+          skip({ file, line: row.line, column: e.column, reason: e.reason })
+          continue
+        }
+        const key = rowKey(options.shape, resolved, records[0]!)
+        if (key !== undefined) {
+          const first = seen.get(key)
+          if (first !== undefined) {
+            skip({ file, line: row.line, column: resolved.id ?? `${resolved.queryId}+${resolved.docId}`, reason: `duplicate ${keyName(options.shape)} ${JSON.stringify(key.replace("\u0000", " / "))} (first at ${first})` })
+            continue
+          }
+          seen.set(key, `${file}:${row.line}`)
+        }
+        const order = rows++
+        fileRows++
+        if (rng) {
+          // Reservoir sampling (Algorithm R): every row ends up kept with probability sample/rows.
+          if (reservoir.length < options.sample!) reservoir.push({ order, records })
+          else {
+            const j = rng.int(order + 1)
+            if (j < options.sample!) reservoir[j] = { order, records }
+          }
+        } else for (const r of records) kept.push(r)
+        if (options.limit !== undefined && rows >= options.limit) {
+          limitReached = true
+          break batches
+        }
       }
     }
     if (!anyRow) throw new DataFileError({ file, reason: "is empty (no rows)" })

@@ -42,16 +42,24 @@ export const dataFilesIn = (dir: string): Array<string> => {
   return out
 }
 
+/** Rows are handed over in batches: one await per batch instead of one per row. */
+const BATCH = 1024
+
 /** JSON Lines: one object per line; blank lines are skipped; a parse error names the column where it was found. */
-async function* jsonlRows(file: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Row> {
+async function* jsonlRows(file: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Array<Row>> {
   const total = fs.statSync(file).size
   const input = fs.createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 20 })
   const rl = readline.createInterface({ input, crlfDelay: Infinity })
   let line = 0
+  let batch: Array<Row> = []
   try {
     for await (const text of rl) {
       line++
-      if ((line & 1023) === 0) onProgress({ done: input.bytesRead, total })
+      if (batch.length >= BATCH) {
+        onProgress({ done: input.bytesRead, total })
+        yield batch
+        batch = []
+      }
       if (text.trim() === "") continue
       let value: unknown
       try {
@@ -59,16 +67,17 @@ async function* jsonlRows(file: string, onProgress: (p: ReadProgress) => void): 
       } catch (e) {
         const message = (e as Error).message
         const at = /position (\d+)/.exec(message)
-        yield { ok: false, file, line, ...(at ? { column: Number(at[1]) + 1 } : {}), reason: `invalid JSON: ${message}` }
+        batch.push({ ok: false, file, line, ...(at ? { column: Number(at[1]) + 1 } : {}), reason: `invalid JSON: ${message}` })
         continue
       }
       if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        yield { ok: false, file, line, column: 1, reason: `expected a JSON object, found ${Array.isArray(value) ? "an array" : JSON.stringify(value)}` }
+        batch.push({ ok: false, file, line, column: 1, reason: `expected a JSON object, found ${Array.isArray(value) ? "an array" : JSON.stringify(value)}` })
         continue
       }
-      yield { ok: true, file, line, values: value as Record<string, unknown> }
+      batch.push({ ok: true, file, line, values: value as Record<string, unknown> })
     }
     onProgress({ done: total, total })
+    if (batch.length > 0) yield batch
   } finally {
     rl.close()
     input.destroy()
@@ -79,7 +88,7 @@ async function* jsonlRows(file: string, onProgress: (p: ReadProgress) => void): 
  * CSV or TSV with a header row, parsed by csv-parse. A record with the wrong number of fields or a
  * broken quote is reported with its line and the parser's reason, and parsing goes on after it.
  */
-async function* delimitedRows(file: string, delimiter: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Row> {
+async function* delimitedRows(file: string, delimiter: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Array<Row>> {
   const total = fs.statSync(file).size
   const skipped: Array<Row> = []
   const input = fs.createReadStream(file, { highWaterMark: 1 << 20 })
@@ -102,23 +111,28 @@ async function* delimitedRows(file: string, delimiter: string, onProgress: (p: R
       }
     })
   )
-  let n = 0
+  let batch: Array<Row> = []
   try {
     for await (const rec of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
       // csv-parse reports a skipped record as soon as it parses it, which can be before the records above it are read.
-      while (skipped.length > 0 && skipped[0]!.line < rec.info.lines) yield skipped.shift()!
-      if ((++n & 1023) === 0) onProgress({ done: input.bytesRead, total })
-      yield { ok: true, file, line: rec.info.lines, values: rec.record }
+      while (skipped.length > 0 && skipped[0]!.line < rec.info.lines) batch.push(skipped.shift()!)
+      batch.push({ ok: true, file, line: rec.info.lines, values: rec.record })
+      if (batch.length >= BATCH) {
+        onProgress({ done: input.bytesRead, total })
+        yield batch
+        batch = []
+      }
     }
-    while (skipped.length > 0) yield skipped.shift()!
+    while (skipped.length > 0) batch.push(skipped.shift()!)
     onProgress({ done: total, total })
+    if (batch.length > 0) yield batch
   } finally {
     input.destroy()
   }
 }
 
 /** Parquet, one row group at a time (hyparquet), so memory holds one group; `line` is the 1-based row number. */
-async function* parquetRows(file: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Row> {
+async function* parquetRows(file: string, onProgress: (p: ReadProgress) => void): AsyncGenerator<Array<Row>> {
   const buffer = await asyncBufferFromFile(file)
   const metadata = await parquetMetadataAsync(buffer)
   const total = Number(metadata.num_rows)
@@ -126,14 +140,15 @@ async function* parquetRows(file: string, onProgress: (p: ReadProgress) => void)
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows)
     const rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd })
-    for (const [i, values] of rows.entries()) yield { ok: true, file, line: rowStart + i + 1, values }
+    const start = rowStart
     rowStart = rowEnd
     onProgress({ done: rowStart, total })
+    yield rows.map((values, i): Row => ({ ok: true, file, line: start + i + 1, values }))
   }
 }
 
-/** Rows of one file in the given format. */
-export const readRows = (file: string, format: FileFormat, onProgress: (p: ReadProgress) => void = () => {}): AsyncGenerator<Row> => {
+/** Rows of one file in the given format, in batches (file order). */
+export const readRows = (file: string, format: FileFormat, onProgress: (p: ReadProgress) => void = () => {}): AsyncGenerator<Array<Row>> => {
   switch (format) {
     case "jsonl":
       return jsonlRows(file, onProgress)
