@@ -109,7 +109,7 @@ export const filesOf = (target: string, split: string | undefined): Array<string
   if (!stat.isDirectory()) return [target]
   const all = dataFilesIn(target)
   if (all.length === 0) {
-    const arrow = fs.readdirSync(target).some((f) => f.endsWith(".arrow"))
+    const arrow = fs.readdirSync(target, { recursive: true }).some((f) => String(f).endsWith(".arrow"))
     throw new DataFileError({
       file: target,
       reason: arrow

@@ -134,6 +134,16 @@ describe("load: Parquet and Hugging Face folders", () => {
     expect((await failure(load(dir, { shape: "labelled", split: "validation" }))).message).toMatch(/no files of split 'validation'/)
   })
 
+  it("a save_to_disk folder (Arrow files + metadata JSON) asks for Parquet instead of reading the metadata as rows", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-hf-arrow-"))
+    fs.mkdirSync(path.join(dir, "train"))
+    fs.writeFileSync(path.join(dir, "dataset_dict.json"), '{"splits": ["train"]}')
+    fs.writeFileSync(path.join(dir, "train", "data-00000-of-00001.arrow"), "")
+    fs.writeFileSync(path.join(dir, "train", "dataset_info.json"), "{}")
+    fs.writeFileSync(path.join(dir, "train", "state.json"), "{}")
+    expect((await failure(load(dir, { shape: "texts" }))).message).toMatch(/Arrow files \(datasets' save_to_disk\).*to_parquet/)
+  })
+
   it("split names from hub and save layouts", () => {
     expect(splitOf("data/train-00000-of-00002.parquet")).toBe("train")
     expect(splitOf("plain_text/validation/0000.parquet")).toBe("validation")

@@ -27,12 +27,15 @@ const extensions: ReadonlyArray<readonly [RegExp, FileFormat]> = [
 
 export const formatOf = (file: string): FileFormat | undefined => extensions.find(([re]) => re.test(file))?.[1]
 
-/** Data files under `dir` (recursively, sorted by path, hidden files and folders left out). */
+/** Metadata that `datasets` writes next to the data (save_to_disk, the hub): never rows. */
+const METADATA = new Set(["dataset_info.json", "state.json", "dataset_dict.json", "dataset_infos.json"])
+
+/** Data files under `dir` (recursively, sorted by path; hidden files and `datasets` metadata left out). */
 export const dataFilesIn = (dir: string): Array<string> => {
   const out: Array<string> = []
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      if (e.name.startsWith(".")) continue
+      if (e.name.startsWith(".") || METADATA.has(e.name)) continue
       const p = path.join(d, e.name)
       if (e.isDirectory()) walk(p)
       else if (formatOf(e.name)) out.push(p)
