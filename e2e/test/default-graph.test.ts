@@ -38,11 +38,20 @@ describe("embedflow run --default", () => {
     expect(trained).toBeGreaterThan(headOnly)
     const bm25 = table.rows.find((r) => r.method === "BM25")!
     expect(bm25["Cranfield ndcg_at_10"]).toBeGreaterThan(0.3)
+    // The MTEB-style suite for the base and trained encoders: every main score above chance.
+    for (const method of ["GloVe SIF", "SIF GloVe + trained words & head"]) {
+      const row = table.rows.find((r) => r.method === method)!
+      expect(row["SST-2 (acc) main_score"]).toBeGreaterThan(0.55)
+      expect(row["AG News (acc) main_score"]).toBeGreaterThan(0.7)
+      expect(row["TREC (acc) main_score"]).toBeGreaterThan(1 / 6)
+      expect(row["AG News clusters (V) main_score"]).toBeGreaterThan(0.2)
+      expect(row["Cranfield rerank (MAP) main_score"]).toBeGreaterThan(0.2)
+    }
 
     // A second run computes nothing: every node comes from the cache.
     const again = execFileSync(process.execPath, [cli, "run", "--default", "--store", store], { cwd: root, encoding: "utf8", timeout: 300_000, maxBuffer: 64 << 20, stdio: ["ignore", "pipe", "pipe"] })
     const log = readFileSync(path.join(again.trim().split("\n").at(-1)!.replace("run log and outputs: ", ""), "run.jsonl"), "utf8")
     const finished = JSON.parse(log.trim().split("\n").at(-1)!) as { computed: number; cached: number }
-    expect(finished).toMatchObject({ computed: 0, cached: 45 })
+    expect(finished).toMatchObject({ computed: 0, cached: 77 })
   }, 1_200_000)
 })

@@ -3,6 +3,8 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { Cause, Effect, Exit } from "effect"
 import { GraphValidationError, RunFailedError } from "@embedflow/core"
+import { Suite } from "@embedflow/eval"
+import { evalCommand } from "./commands/eval.js"
 import { graph } from "./commands/graph.js"
 import { newPlugin } from "./commands/newPlugin.js"
 import { describePlugins, formatPlugins } from "./commands/plugins.js"
@@ -23,6 +25,9 @@ Usage:
   embedflow graph <graph> [--format mermaid|dot]
   embedflow plugins [--json]         stages with their ports and params
   embedflow new-plugin <name>        scaffold plugins/<name> (package, stage, test, README)
+  embedflow eval --model <folder|hub id> [--tasks a,b] [--output DIR] [--onnx-file F]
+                                     MTEB-style suite (STS, pair classification, classification,
+                                     clustering, retrieval, reranking) on the shared data
 
 Artifacts are cached in --store (default: $EMBEDFLOW_STORE or ./.embedflow), keyed by stage, params and
 inputs: re-running a graph, or resuming a killed run, recomputes only what changed or did not finish.`
@@ -54,6 +59,10 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Pro
         default: { type: "boolean", default: false },
         format: { type: "string", default: "mermaid" },
         json: { type: "boolean", default: false },
+        model: { type: "string" },
+        tasks: { type: "string" },
+        output: { type: "string" },
+        "onnx-file": { type: "string" },
         help: { type: "boolean", short: "h", default: false }
       }
     })
@@ -118,6 +127,30 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Pro
         if (!rest[0]) throw new UsageError("'new-plugin' needs a name")
         const dir = await newPlugin(rest[0], process.cwd())
         io.out(`created ${path.relative(process.cwd(), dir)}: run 'npm install' to link it, then 'npx vitest run' in it`)
+        return 0
+      }
+      case "eval": {
+        if (!values.model) throw new UsageError("'eval' needs --model <folder|hub id>")
+        const tasks = values.tasks?.split(",").map((t) => t.trim()).filter((t) => t !== "")
+        try {
+          Suite.resolveTasks(tasks)
+        } catch (e) {
+          throw new UsageError((e as Error).message)
+        }
+        const started = performance.now()
+        const result = await runExit(
+          evalCommand({
+            model: values.model,
+            tasks,
+            output: values.output ?? "mteb-results",
+            onnxFile: values["onnx-file"],
+            onTask: values.quiet ? undefined : (line) => io.err(line)
+          }),
+          io
+        )
+        if (typeof result === "number") return result
+        io.out(`${result.table}\nresults (MTEB JSON, one file per task): ${path.resolve(values.output ?? "mteb-results")}`)
+        io.out(`total: ${((performance.now() - started) / 1000).toFixed(1)} s`)
         return 0
       }
       default:

@@ -3,6 +3,8 @@ import { Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefa
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import * as IrCollection from "./IrCollection.js"
+import { loadStages } from "./LoadStages.js"
+import { labelledSet, snliPairs } from "./TaskStages.js"
 import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
@@ -87,5 +89,5 @@ export const plugin = Plugin.make({
   name: "data",
   version: "0.1.0",
   description: "public evaluation and training sets as pipeline inputs",
-  stages: [stsB, snliTriples, irCollection]
+  stages: [stsB, snliTriples, irCollection, labelledSet, snliPairs, ...loadStages]
 })

@@ -10,3 +10,21 @@ export * as Sst2 from "./Sst2.js"
 export * as StsB from "./StsB.js"
 export * as Trec from "./Trec.js"
 export { irCollection, plugin, snliTriples, stsB } from "./Stages.js"
+export { loadBeir, type BeirCollection } from "./Beir.js"
+export * as ColumnMapping from "./ColumnMapping.js"
+export { LabeledExample, LabeledExamples } from "./LabeledExamples.js"
+export * as LoadData from "./LoadData.js"
+export { DataFileError, DataRowError, type Loaded, type LoadError, type LoadReport } from "./LoadData.js"
+export {
+  loadBeirStage,
+  loadCandidates,
+  loadLabelled,
+  loadPairs,
+  loadQrels,
+  loadScoredPairs,
+  loadStages,
+  loadTexts,
+  loadTriples
+} from "./LoadStages.js"
+export { capPerLabel, labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
+export { labelledSet, snliPairs } from "./TaskStages.js"

@@ -7,6 +7,7 @@ import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
 import { type EvalReport, summarize } from "./Summary.js"
 import { evaluateSts, type Matrix } from "./Sts.js"
+import { taskStages } from "./TaskStages.js"
 
 const fail = (message: string) => new StageError({ message })
 
@@ -67,7 +68,8 @@ export const sts = Stage.make({
       const r = yield* evaluateSts(a, b, inputs.pairs.map((p) => p.score)).pipe(Effect.mapError((e) => fail(e.message)))
       yield* metric("spearman", r.spearman)
       yield* metric("pearson", r.pearson)
-      return { report: { task: "sts", title: params.title, ...labels(params), ...r } }
+      // "all": one correlation over every pair, the aggregation MTEB uses (papers sometimes average per-subset ones).
+      return { report: { task: "sts", title: params.title, ...labels(params), ...r, aggregation: "all" } }
     })
 })
 
@@ -128,6 +130,6 @@ export const table = Stage.make({
 export const plugin = Plugin.make({
   name: "eval",
   version: "0.1.0",
-  description: "evaluation stages: STS correlation, ranked retrieval metrics",
-  stages: [sts, retrieval, table]
+  description: "evaluation stages: STS correlation, ranked retrieval metrics, MTEB classification, clustering, pair classification, reranking",
+  stages: [sts, retrieval, table, ...taskStages]
 })
