@@ -5,3 +5,13 @@ export class StageError extends Data.TaggedError("StageError")<{
   readonly message: string
   readonly cause?: unknown
 }> {}
+
+/**
+ * What a stage may fail with: a StageError, or any tagged error of the packages it uses (a data
+ * loader's DataReadError, a model's ModelLoadError, a SchemaError) — each names itself and says what
+ * went wrong, which is what the runner reports.
+ */
+export interface StageFailure {
+  readonly _tag: string
+  readonly message: string
+}

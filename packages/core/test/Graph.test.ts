@@ -62,10 +62,10 @@ describe("Graph.validate", () => {
     expect(cycle?.message).toMatch(/cycle: (x -> y -> x|y -> x -> y)/)
   })
 
-  it("reports malformed structure with paths", () => {
-    const problems = problemsOf({ nodes: [{ id: "a b", stage: 3 }] })
+  it("reports malformed structure with paths, naming a node by its id when it has one", () => {
+    const problems = problemsOf({ nodes: [{ id: "a b", stage: 3 }, { stage: "test/range" }] })
     expect(problems.every((p) => p.kind === "structure")).toBe(true)
-    expect(problems.map((p) => p.path).sort()).toEqual(["name", "nodes.0.id", "nodes.0.stage"])
+    expect(problems.map((p) => `${p.nodeId ?? "-"}:${p.path}`).sort()).toEqual(["-:name", "-:nodes.1.id", "a b:id", "a b:stage"])
   })
 
   it("fills param defaults, which then count in the cache key", () => {
