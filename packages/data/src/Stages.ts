@@ -1,14 +1,26 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import * as path from "node:path"
+import { Params, Plugin, Ports, type PlanContext, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
+import * as DataRoot from "./DataRoot.js"
 import * as IrCollection from "./IrCollection.js"
 import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
 
 /** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-const DataDir = Schema.optionalKey(Schema.String)
+const DataDir = Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
+
+/**
+ * The data set folders a stage reads under the data root, declared so that their content is part of
+ * the node's cache key (an edited or replaced data file recomputes the node).
+ */
+export const dataSetFolders = (dataDir: string | undefined, context: PlanContext, ...folders: ReadonlyArray<string>) =>
+  Effect.map(
+    dataDir === undefined ? DataRoot.resolve() : Effect.succeed(context.resolvePath(dataDir)),
+    (root) => folders.map((f) => path.join(root, f))
+  ).pipe(Effect.mapError((e) => new StageError({ message: `cannot find the data sets: ${e.message}`, cause: e })))
 
 const root = (dataDir: string | undefined) =>
   Effect.gen(function* () {
@@ -32,6 +44,7 @@ export const stsB = Stage.make({
   params: Schema.Struct({ split: withDefault(StsB.Split, "test"), dataDir: DataDir }),
   inputs: {},
   outputs: { pairs: Ports.ScoredPairs, sentences: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, "stsbenchmark"),
   run: (params) =>
     Effect.gen(function* () {
       const pairs = yield* StsB.load(params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`STS-B ${params.split}`)))
@@ -47,6 +60,7 @@ export const snliTriples = Stage.make({
   params: Schema.Struct({ split: withDefault(Schema.Literals(["dev", "test", "dev+test"]), "dev"), dataDir: DataDir }),
   inputs: {},
   outputs: { triples: Ports.Triples, premises: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, "snli"),
   run: (params) =>
     Effect.gen(function* () {
       const options = yield* root(params.dataDir)
@@ -71,6 +85,7 @@ export const irCollection = Stage.make({
   }),
   inputs: {},
   outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Qrels },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, params.collection),
   run: (params) =>
     Effect.gen(function* () {
       const options = { ...(yield* root(params.dataDir)), cranfieldSource: params.cranfieldSource }
