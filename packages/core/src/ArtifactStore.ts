@@ -117,9 +117,6 @@ export const safeSegment = (name: string): string => {
   return cleaned === "" ? "_" : cleaned.slice(0, 120)
 }
 
-/** Entries whose files were hashed in this process: later reads check sizes only. */
-const verifiedEntries = new Set<string>()
-
 const duSize = async (p: string): Promise<number> => {
   const stat = await fs.lstat(p).catch(() => undefined)
   if (!stat) return 0
@@ -136,6 +133,8 @@ export const makeFileSystem = (root: string) => {
   const cacheDir = path.join(root, "cache")
   const entryDir = (key: string) => path.join(cacheDir, key.slice(0, 2), key)
   const hasher = new ContentHasher(path.join(root, "hashes"))
+  /** Entries whose files this store (one per run, so per process) hashed: later reads check sizes only. */
+  const verifiedEntries = new Set<string>()
 
   const verify = async (key: string): Promise<ArtifactCorruptError | undefined> => {
     const dir = entryDir(key)

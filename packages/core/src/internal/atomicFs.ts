@@ -11,7 +11,7 @@ export const tempSibling = (target: string): string =>
   path.join(path.dirname(target), `.${path.basename(target)}.tmp-${ownerTag()}-${randomBytes(4).toString("hex")}`)
 
 /** Whether a file name is a temp sibling written by {@link tempSibling}. */
-export const isTempName = (name: string): boolean => /^\..*\.tmp-.+~\d+-[0-9a-f]{8}$/.test(name)
+export const isTempName = (name: string): boolean => /^\..*\.tmp-@.+~\d+-[0-9a-f]{8}$/.test(name)
 
 /**
  * Writes a file so that readers see either the old content or the whole new content, never a

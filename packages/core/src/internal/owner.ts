@@ -1,14 +1,14 @@
 import * as os from "node:os"
 
 /**
- * Temp entries and scratch folders carry their owner (`<host>~<pid>`) in their name, so the next run
+ * Temp entries and scratch folders carry their owner (`@<host>~<pid>`) in their name, so the next run
  * can tell the leftovers of a dead process from the work of a live one and remove only the former.
  */
 const host = os.hostname().replace(/[^A-Za-z0-9.-]/g, "_")
 
-export const ownerTag = (): string => `${host}~${process.pid}`
+export const ownerTag = (): string => `@${host}~${process.pid}`
 
-const ownerPattern = /([A-Za-z0-9._-]+)~(\d+)/
+const ownerPattern = /@([A-Za-z0-9._-]+)~(\d+)/
 
 /** The owner named in a temp or scratch name, if any. */
 export const ownerOf = (name: string): { readonly host: string; readonly pid: number } | undefined => {
