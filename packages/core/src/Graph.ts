@@ -92,11 +92,12 @@ export const readFile = (file: string, options: ReadOptions = {}): Effect.Effect
       // YAML merge keys (`<<: *anchor`) let graph variants share params.
       return ext === ".json" ? JSON.parse(text) : YAML.parse(text, { merge: true })
     },
-    catch: (e) =>
-      new GraphValidationError({
-        source: file,
-        problems: [{ kind: "syntax", path: "", message: e instanceof Error ? e.message : String(e) }]
-      })
+    catch: (e) => {
+      // A YAML error's excerpt is indented under its first line, so it cannot pass for a problem line.
+      const [first, ...excerpt] = (e instanceof Error ? e.message : String(e)).split("\n")
+      const message = [first, ...excerpt.filter((l) => l.trim() !== "").map((l) => `      ${l}`)].join("\n")
+      return new GraphValidationError({ source: file, problems: [{ kind: "syntax", path: "", message }] })
+    }
   })
 
 const levenshtein = (a: string, b: string): number => {
