@@ -26,9 +26,9 @@ export const sha256File = (file: string): Promise<string> =>
 interface MemoRecord {
   readonly path: string
   readonly size: number
-  readonly mtimeNs: string
-  readonly ctimeNs: string
-  readonly ino: string
+  readonly mtimeMs: number
+  readonly ctimeMs: number
+  readonly ino: number
   readonly sha256: string
 }
 
@@ -45,10 +45,11 @@ export class ContentHasher {
     return path.join(this.memoDir, `${createHash("sha256").update(abs).digest("hex")}.json`)
   }
 
-  async file(abs: string, stat?: import("node:fs").BigIntStats): Promise<{ sha256: string; size: number }> {
-    const s = stat ?? (await fs.stat(abs, { bigint: true }))
+  // Plain (not bigint) stats: Bun and Deno fill these the same way Node does.
+  async file(abs: string, stat?: import("node:fs").Stats): Promise<{ sha256: string; size: number }> {
+    const s = stat ?? (await fs.stat(abs))
     const same = (r: MemoRecord | undefined): r is MemoRecord =>
-      r !== undefined && r.path === abs && r.size === Number(s.size) && r.mtimeNs === String(s.mtimeNs) && r.ctimeNs === String(s.ctimeNs) && r.ino === String(s.ino)
+      r !== undefined && r.path === abs && r.size === s.size && r.mtimeMs === s.mtimeMs && r.ctimeMs === s.ctimeMs && r.ino === s.ino
     const inMemory = this.memory.get(abs)
     if (same(inMemory)) return { sha256: inMemory.sha256, size: inMemory.size }
     const memoFile = this.memoFile(abs)
@@ -61,7 +62,7 @@ export class ContentHasher {
       return { sha256: onDisk.sha256, size: onDisk.size }
     }
     const sha256 = await sha256File(abs)
-    const record: MemoRecord = { path: abs, size: Number(s.size), mtimeNs: String(s.mtimeNs), ctimeNs: String(s.ctimeNs), ino: String(s.ino), sha256 }
+    const record: MemoRecord = { path: abs, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino, sha256 }
     this.memory.set(abs, record)
     // The memo is an optimisation: failing to write it must not fail the run.
     await writeFileAtomic(memoFile, JSON.stringify(record)).catch(() => undefined)
@@ -70,7 +71,7 @@ export class ContentHasher {
 
   /** Digest of a file or a whole folder (recursively, following symlinks); `absent` when nothing is there. */
   async path(abs: string): Promise<ContentDigest> {
-    const stat = await fs.stat(abs, { bigint: true }).catch((e: NodeJS.ErrnoException) => {
+    const stat = await fs.stat(abs).catch((e: NodeJS.ErrnoException) => {
       if (e.code === "ENOENT" || e.code === "ENOTDIR") return undefined
       throw e
     })
