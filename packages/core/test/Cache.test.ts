@@ -308,6 +308,20 @@ describe("verified entries", () => {
   })
 })
 
+describe("concurrent runs on one store", () => {
+  it("two runs computing the same keys at once both succeed and leave one entry per key", async () => {
+    const [root, base] = [await tempDir(), await tempDir()]
+    const g = graph(Array.from({ length: 12 }, (_, i) => ({ id: `v${i}`, stage: "cache/vectors", params: { rows: 200 + i } })))
+    // Two store objects stand in for two processes; their writes interleave at every await.
+    const [a, b] = await Promise.all([run(g, root, base), run(g, root, base)])
+    for (let i = 0; i < 12; i++) expect(a.result.nodes[`v${i}`]!.key).toBe(b.result.nodes[`v${i}`]!.key)
+    const shards = await fs.readdir(path.join(root, "cache"))
+    const names = (await Promise.all(shards.map((s) => fs.readdir(path.join(root, "cache", s))))).flat()
+    expect(names.filter((n) => !n.startsWith("."))).toHaveLength(12)
+    expect(names.filter((n) => n.startsWith("."))).toEqual([])
+  })
+})
+
 describe("run folders and crash hygiene", () => {
   it("keeps a run whose graph name tries to escape inside <store>/runs", async () => {
     const [root, base] = [await tempDir(), await tempDir()]
