@@ -7,11 +7,10 @@ export class StageError extends Data.TaggedError("StageError")<{
 }> {}
 
 /**
- * What a stage may fail with: a StageError, or any tagged error of the packages it uses (a data
- * loader's DataReadError, a model's ModelLoadError, a SchemaError) — each names itself and says what
- * went wrong, which is what the runner reports.
+ * What a stage may fail with: a StageError, a tagged error of the packages it uses (a data loader's
+ * DataReadError, a model's ModelError, a SchemaError), or a plain Error — anything that says what
+ * went wrong in its `message`, which is what the runner reports for the node.
  */
 export interface StageFailure {
-  readonly _tag: string
   readonly message: string
 }
