@@ -333,6 +333,12 @@ export const makeFileSystem = (root: string) => {
             }
           }
           await fs.rm(path.join(root, "quarantine"), { recursive: true, force: true })
+          // Hash memos of files that are gone (a deleted model folder) are dropped too.
+          for (const name of await readDirNames(path.join(root, "hashes"))) {
+            const memo = path.join(root, "hashes", name)
+            const file = await fs.readFile(memo, "utf8").then((t) => (JSON.parse(t) as { path?: string }).path, () => undefined)
+            if (file === undefined || !(await exists(file))) await fs.rm(memo, { force: true })
+          }
           return {
             bytesBefore,
             bytesAfter: await duSize(root),

@@ -353,7 +353,11 @@ describe("run folders and crash hygiene", () => {
     await new Promise((r) => setTimeout(r, 20))
     const kept = await run(graph([{ id: "v", stage: "cache/vectors", params: { rows: 10 } }]), root, base)
     const store = makeFileSystem(root)
+    await fs.writeFile(path.join(base, "gone.txt"), "x")
+    await Effect.runPromise(store.hashPath(path.join(base, "gone.txt")))
+    await fs.rm(path.join(base, "gone.txt"))
     const all = await Effect.runPromise(store.gc())
+    expect(await fs.readdir(path.join(root, "hashes"))).toEqual([]) // the memo of a deleted file went too
     expect(all).toMatchObject({ runsKept: 2, runsRemoved: 0, entriesRemoved: 0, entriesKept: 2 })
     const report = await Effect.runPromise(store.gc({ keepRuns: 1 }))
     expect(report).toMatchObject({ runsKept: 1, runsRemoved: 1, entriesKept: 1, entriesRemoved: 1 })
