@@ -8,7 +8,7 @@ import { evalCommand } from "./commands/eval.js"
 import { graph } from "./commands/graph.js"
 import { newPlugin } from "./commands/newPlugin.js"
 import { describePlugins, formatPlugins } from "./commands/plugins.js"
-import { reportsOf, run } from "./commands/run.js"
+import { gc, plan, reportsOf, run, UnknownNodeError } from "./commands/run.js"
 import { validate } from "./commands/validate.js"
 import { loadRegistry } from "./loadPlugins.js"
 import { ProgressRenderer } from "./ProgressRenderer.js"
@@ -20,7 +20,10 @@ const usage = `embedflow — composable pipelines for text-embedding models and 
 
 Usage:
   embedflow run <graph.yaml|json|ts> [--store DIR] [--force] [--concurrency N] [--quiet]
+  embedflow run <graph> --dry-run    the plan: each node's key, cached or to run; runs nothing
+  embedflow run <graph> --explain N  what went into node N's key (params, inputs, file hashes)
   embedflow run --default            run the built-in demo graph
+  embedflow gc [--keep-runs N]       remove cache entries no kept run uses (default: keep all runs)
   embedflow validate <graph>         check a graph (all problems at once), run nothing
   embedflow graph <graph> [--format mermaid|dot]
   embedflow plugins [--json]         stages with their ports and params
@@ -29,8 +32,9 @@ Usage:
                                      MTEB-style suite (STS, pair classification, classification,
                                      clustering, retrieval, reranking) on the shared data
 
-Artifacts are cached in --store (default: $EMBEDFLOW_STORE or ./.embedflow), keyed by stage, params and
-inputs: re-running a graph, or resuming a killed run, recomputes only what changed or did not finish.`
+Artifacts are cached in --store (default: $EMBEDFLOW_STORE or ./.embedflow), keyed by stage, params,
+inputs and the content of the files and folders a node reads: re-running a graph, or resuming a killed
+run, recomputes only what changed or did not finish. Entries are verified when read; --force replaces them.`
 
 export interface Io {
   readonly out: (text: string) => void
@@ -63,6 +67,9 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Pro
         tasks: { type: "string" },
         output: { type: "string" },
         "onnx-file": { type: "string" },
+        "dry-run": { type: "boolean", default: false },
+        explain: { type: "string" },
+        "keep-runs": { type: "string" },
         help: { type: "boolean", short: "h", default: false }
       }
     })
@@ -89,10 +96,17 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Pro
         if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
           throw new UsageError(`--concurrency must be a positive integer, got '${values.concurrency}'`)
         }
+        const store = values.store ?? process.env.EMBEDFLOW_STORE ?? ".embedflow"
+        if (values["dry-run"] || values.explain !== undefined) {
+          const text = await runExit(plan(graphFile(), { store, force: values.force, explain: values.explain }), io)
+          if (typeof text === "number") return text
+          io.out(text)
+          return 0
+        }
         const renderer = new ProgressRenderer(io.stderr)
         const result = await runExit(
           run(graphFile(), {
-            store: values.store ?? process.env.EMBEDFLOW_STORE ?? ".embedflow",
+            store,
             force: values.force,
             concurrency,
             listeners: values.quiet ? [] : [renderer.listener]
@@ -114,6 +128,16 @@ export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Pro
         const format = values.format === "dot" ? "dot" : values.format === "mermaid" ? "mermaid" : undefined
         if (!format) throw new UsageError(`--format must be mermaid or dot, got '${values.format}'`)
         const result = await runExit(graph(graphFile(), format), io)
+        if (typeof result === "number") return result
+        io.out(result)
+        return 0
+      }
+      case "gc": {
+        const keepRuns = values["keep-runs"] === undefined ? undefined : Number(values["keep-runs"])
+        if (keepRuns !== undefined && !(Number.isInteger(keepRuns) && keepRuns >= 0)) {
+          throw new UsageError(`--keep-runs must be a non-negative integer, got '${values["keep-runs"]}'`)
+        }
+        const result = await runExit(gc({ store: values.store ?? process.env.EMBEDFLOW_STORE ?? ".embedflow", keepRuns }), io)
         if (typeof result === "number") return result
         io.out(result)
         return 0
@@ -174,6 +198,10 @@ const runExit = async <A>(effect: Effect.Effect<A, unknown>, io: Io): Promise<A 
   if (Exit.isSuccess(exit)) return exit.value
   const error = Cause.squash(exit.cause)
   if (error instanceof GraphValidationError) {
+    io.err(error.message)
+    return 2
+  }
+  if (error instanceof UnknownNodeError) {
     io.err(error.message)
     return 2
   }

@@ -22,7 +22,7 @@ const runDirs = async (store: string) => {
 }
 
 describe("a run killed with SIGKILL", () => {
-  it("resumes without recomputing the nodes that finished", async () => {
+  it("resumes without recomputing the nodes that finished, and removes what the killed run left", async () => {
     const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-kill-"))
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", bin, "run", graph, "--store", store], { stdio: "ignore" })
     // Wait until the middle node is running, then kill the process outright.
@@ -39,6 +39,10 @@ describe("a run killed with SIGKILL", () => {
     const cache = path.join(store, "cache")
     const entries = (await fs.readdir(cache, { recursive: true })) as Array<string>
     expect(entries.filter((e) => e.endsWith("manifest.json"))).toHaveLength(1) // only `count` finished
+    // The killed node's scratch folder (named by its owner) and a temp entry the kill cut short are left...
+    const leftoverTemp = path.join(cache, "00", `.00dead.tmp-@${os.hostname().replace(/[^A-Za-z0-9.-]/g, "_")}~${child.pid}-0123abcd`)
+    await fs.mkdir(leftoverTemp, { recursive: true })
+    expect((await fs.readdir(path.join(store, "scratch"))).filter((n) => n.includes(`~${child.pid}-`))).toHaveLength(1)
 
     // Resume with a fast middle node: `count` comes from the cache, the rest is computed.
     const fast = path.join(here, "fixtures/.slow-resumed.yaml")
@@ -50,6 +54,9 @@ describe("a run killed with SIGKILL", () => {
     } finally {
       await fs.rm(fast, { force: true })
     }
+    // ...and removed when the next run starts.
+    expect(await fs.readdir(path.join(store, "scratch"))).toEqual([])
+    expect(await fs.readdir(path.join(cache, "00"))).toEqual([])
     const dirs = await runDirs(store)
     const log = await events(dirs.at(-1)!)
     expect(log.filter((e) => e.type === "node-cached").map((e) => e.nodeId)).toEqual(["count"])

@@ -4,13 +4,27 @@ import { Schema } from "effect"
 import { writeFileAtomic } from "./internal/atomicFs.js"
 
 /**
- * How a port's value is laid out on disk inside a node's artifact folder. Formats write into a folder
- * that the store renames into place once every port is written, so they need not be atomic themselves.
+ * How a port's value is laid out on disk inside a node's artifact folder. Formats write into a temp
+ * folder that the store renames into place once every port and the manifest are written; the formats
+ * here still write each file atomically (temp + fsync + rename), so a file is never seen half-written.
  */
 export interface ArtifactFormat<A> {
   readonly kind: "json" | "records" | "vectors" | "directory"
   readonly write: (dir: string, port: string, value: A) => Promise<void>
   readonly read: (dir: string, port: string) => Promise<A>
+}
+
+/**
+ * A copy of a value without `undefined` object fields, as JSON itself would write it: an optional field
+ * left `undefined` (`devSpearman: undefined` when there is no dev set) is absent, not an error.
+ */
+export const omitUndefined = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(omitUndefined)
+  if (value === null || typeof value !== "object" || ArrayBuffer.isView(value)) return value
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = omitUndefined(v)
+  return out
 }
 
 /** One JSON document, encoded and decoded with the port's schema. */
@@ -19,7 +33,7 @@ export const json = <S extends Schema.Codec<any, any>>(schema: S): ArtifactForma
   return {
     kind: "json",
     write: (dir, port, value) =>
-      writeFileAtomic(path.join(dir, `${port}.json`), JSON.stringify(Schema.encodeSync(codec)(value), null, 2)),
+      writeFileAtomic(path.join(dir, `${port}.json`), JSON.stringify(Schema.encodeSync(codec)(omitUndefined(value)), null, 2)),
     read: async (dir, port) =>
       Schema.decodeUnknownSync(codec)(JSON.parse(await fs.readFile(path.join(dir, `${port}.json`), "utf8")))
   }
@@ -33,7 +47,7 @@ export const records = <S extends Schema.Codec<any, any>>(item: S): ArtifactForm
   return {
     kind: "records",
     write: (dir, port, value) =>
-      writeFileAtomic(path.join(dir, `${port}.jsonl`), value.map((r) => JSON.stringify(encode(r)) + "\n").join("")),
+      writeFileAtomic(path.join(dir, `${port}.jsonl`), value.map((r) => JSON.stringify(encode(omitUndefined(r))) + "\n").join("")),
     read: async (dir, port) => {
       const file = path.join(dir, `${port}.jsonl`)
       const text = await fs.readFile(file, "utf8")

@@ -14,6 +14,7 @@ export interface GraphProblem {
     | "unknown-output"
     | "type-mismatch"
     | "cycle"
+    | "plugin"
   readonly nodeId?: string | undefined
   readonly path: string
   readonly message: string

@@ -18,3 +18,20 @@ export const PositiveNumber = Schema.Number.check(Schema.isGreaterThan(0))
 export const NonNegative = Schema.Number.check(Schema.isGreaterThanOrEqualTo(0))
 /** In (0, 1]. */
 export const Probability = Schema.Number.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1))
+
+/** The annotation that marks a param as naming a file or folder the stage reads. */
+export const pathAnnotation = "embedflowPath"
+
+/**
+ * A param naming a file the stage reads (relative to the graph file). The file's content, not only
+ * its name, goes into the node's cache key: edit the file and the node recomputes.
+ */
+export const filePath = (description = "a file, relative to the graph file") =>
+  Schema.String.annotate({ description, [pathAnnotation]: "file" } as Schema.Annotations.Annotations)
+
+/**
+ * A param naming a folder the stage reads (a model folder, a data folder). Every file under it goes
+ * into the node's cache key. A name that is not a local path (a hub id) is keyed by the name alone.
+ */
+export const folderPath = (description = "a folder, relative to the graph file") =>
+  Schema.String.annotate({ description, [pathAnnotation]: "folder" } as Schema.Annotations.Annotations)

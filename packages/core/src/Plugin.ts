@@ -49,12 +49,17 @@ export class Registry {
   }
 }
 
-/** Loads a plugin module by package name or path; it must export `plugin` (or a default Plugin). */
-export const load = async (specifier: string): Promise<Plugin> => {
-  const mod = (await import(specifier)) as { plugin?: Plugin; default?: Plugin }
-  const plugin = mod.plugin ?? mod.default
-  if (!plugin || !Array.isArray(plugin.stages)) {
-    throw new Error(`'${specifier}' does not export a plugin (expected 'export const plugin = Plugin.make({...})')`)
+/** The plugin a module exports (`plugin` or default); `name` is how the module was named, for the message. */
+export const pluginOf = (mod: unknown, name: string): Plugin => {
+  const m = mod as { plugin?: Plugin; default?: Plugin } | undefined
+  const plugin = m?.plugin ?? m?.default
+  if (!plugin || typeof plugin !== "object" || !Array.isArray(plugin.stages) || typeof plugin.name !== "string") {
+    throw new Error(`'${name}' does not export a plugin (expected 'export const plugin = Plugin.make({...})')`)
   }
   return plugin
 }
+
+/** Loads a plugin module by package name or URL; it must export `plugin` (or a default Plugin). */
+export const load = async (specifier: string, importModule?: (url: string) => Promise<unknown>): Promise<Plugin> =>
+  // `typeof` guard: `names.map(Plugin.load)` passes an index as the second argument.
+  pluginOf(await (typeof importModule === "function" ? importModule(specifier) : import(specifier)), specifier)

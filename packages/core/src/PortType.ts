@@ -49,7 +49,13 @@ export const json = <S extends Schema.Codec<any, any>>(name: string, schema: S, 
   name,
   description,
   format: Format.json(schema),
-  check: (value) => describeFailure(schema, value)
+  check: (value) => {
+    const problem = describeFailure(schema, value)
+    if (problem) return problem
+    // What the store will write: a value JSON cannot hold (NaN, a function) is caught here, by port name.
+    const encoded = Schema.encodeUnknownExit(Schema.toCodecJson(schema as Schema.Codec<unknown>))(Format.omitUndefined(value))
+    return encoded._tag === "Success" ? undefined : String(encoded.cause)
+  }
 })
 
 /** A float32 matrix of row vectors with optional ids. */

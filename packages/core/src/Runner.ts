@@ -1,10 +1,10 @@
-import { appendFileSync } from "node:fs"
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Cause, Data, Deferred, Effect, Layer, Schema } from "effect"
-import { ArtifactStore, type Manifest } from "./ArtifactStore.js"
-import { edgesOf, type Graph, type ResolvedNode } from "./Graph.js"
-import { canonicalJson, deriveSeed, sha256Hex } from "./internal/canonicalJson.js"
+import { type ArtifactError, ArtifactStore, type Manifest, type RunFolder } from "./ArtifactStore.js"
+import { edgesOf, type Graph } from "./Graph.js"
+import { deriveSeed } from "./internal/canonicalJson.js"
+import { ownerTag } from "./internal/owner.js"
+import * as Plan from "./Plan.js"
 import type { RunEvent, RunEventListener } from "./RunEvent.js"
 import type { Ports } from "./Stage.js"
 import { StageContext } from "./StageContext.js"
@@ -29,14 +29,12 @@ export class RunFailedError extends Data.TaggedError("RunFailedError")<{
 }
 
 export interface RunOptions {
-  /** Where run.jsonl, graph.json and the outputs/ links go; default `<store>/runs/<graph>/<time>`. */
-  readonly runDir?: string
   /** How many nodes may run at once (default: unbounded; only independent nodes overlap). */
   readonly concurrency?: number | "unbounded"
-  /** Recompute every node even when its outputs are cached. */
+  /** Recompute every node and replace its cached entry. */
   readonly force?: boolean
   readonly listeners?: ReadonlyArray<RunEventListener>
-  /** Services the stages need (the plugins' layers); built once, released when the run ends. */
+  /** Services the stages need; default: the layers of the graph's plugins. Built once, released at the end. */
   readonly layer?: Layer.Layer<any, any, never>
   /** Minimum milliseconds between two progress events of one node. */
   readonly progressIntervalMs?: number
@@ -55,33 +53,7 @@ export interface RunResult {
   readonly nodes: Readonly<Record<string, NodeResult>>
 }
 
-/**
- * The cache key of every node: a hash of its stage name and version, its canonical params, its seed,
- * and the keys of the outputs it reads. Equal keys mean equal work, so a finished key is never redone.
- */
-export const cacheKeys = (graph: Graph): ReadonlyMap<string, string> => {
-  const keys = new Map<string, string>()
-  for (const node of graph.nodes) {
-    const inputs: Record<string, string> = {}
-    for (const [port, input] of Object.entries(node.inputs)) {
-      const refs = edgesOf(input).map((e) => `${keys.get(e.node)!}/${e.port}`)
-      inputs[port] = Array.isArray(input) ? refs.join(",") : refs[0]!
-    }
-    keys.set(
-      node.id,
-      sha256Hex(
-        canonicalJson({
-          stage: node.stage.name,
-          version: node.stage.version,
-          params: node.paramsJson,
-          seed: deriveSeed(graph.seed, node.id),
-          inputs
-        })
-      )
-    )
-  }
-  return keys
-}
+type Outputs = Readonly<Record<string, unknown>>
 
 const now = () => new Date().toISOString()
 
@@ -93,157 +65,231 @@ const messageOf = (cause: Cause.Cause<unknown>): string => {
   return typeof error === "object" && error && "message" in error ? String(error.message) : String(error)
 }
 
+/** The state one run shares between its nodes. */
+interface Execution {
+  readonly plan: Plan.Plan
+  readonly options: RunOptions
+  readonly run: RunFolder
+  readonly emit: (event: RunEvent) => Effect.Effect<void>
+  readonly outputs: ReadonlyMap<string, Deferred.Deferred<Outputs, NodeFailure>>
+  readonly results: Record<string, NodeResult>
+  readonly failures: Array<NodeFailure>
+}
+
 /**
- * Runs a validated graph: nodes in topological order, independent ones concurrently, each either
- * loaded from the artifact store (its key is there) or computed and stored atomically. When a node
- * fails, nodes that do not depend on it still finish, so the next run resumes with all of them.
+ * Runs a validated graph: removes what dead runs left in the store, plans (keys, what is cached), then
+ * executes the plan. Nodes run in topological order, independent ones concurrently, each served from
+ * a verified cache entry or computed and stored. When a node fails, nodes that do not depend on it
+ * still finish, so the next run resumes with all of them.
  */
-export const run = (graph: Graph, options: RunOptions = {}): Effect.Effect<RunResult, RunFailedError, ArtifactStore> =>
+export const run = (graph: Graph, options: RunOptions = {}): Effect.Effect<RunResult, RunFailedError | ArtifactError, ArtifactStore> =>
   Effect.gen(function* () {
     const store = yield* ArtifactStore
-    const runId = `${now().replace(/[:.]/g, "-")}-${Math.floor(performance.now() * 1000) % 1_000_000}`
-    const runDir = path.resolve(options.runDir ?? path.join(store.root, "runs", graph.spec.name, runId))
-    yield* Effect.promise(() => fs.mkdir(path.join(runDir, "outputs"), { recursive: true }))
-    yield* Effect.promise(() => fs.writeFile(path.join(runDir, "graph.json"), JSON.stringify(graph.spec, null, 2)))
-    const logFile = path.join(runDir, "run.jsonl")
-    const listeners: Array<RunEventListener> = [
-      // Appended synchronously, so the log is complete up to the moment a run is killed.
-      (e) => appendFileSync(logFile, JSON.stringify(e) + "\n"),
-      ...(options.listeners ?? [])
-    ]
-    const emit = (event: RunEvent) => Effect.sync(() => listeners.forEach((l) => l(event)))
+    yield* store.removeLeftovers()
+    return yield* execute(yield* Plan.make(graph), options)
+  })
 
-    const keys = cacheKeys(graph)
-    const outputs = new Map<string, Deferred.Deferred<Readonly<Record<string, unknown>>, NodeFailure>>()
-    for (const node of graph.nodes) outputs.set(node.id, yield* Deferred.make<Readonly<Record<string, unknown>>, NodeFailure>())
-    const results: Record<string, NodeResult> = {}
-    const failures: Array<NodeFailure> = []
+/** Executes a plan made by {@link Plan.make}. */
+export const execute = (plan: Plan.Plan, options: RunOptions = {}): Effect.Effect<RunResult, RunFailedError | ArtifactError, ArtifactStore> =>
+  Effect.gen(function* () {
     const started = performance.now()
-
-    yield* emit({ type: "run-started", time: now(), runId, graph: graph.spec.name, nodes: graph.nodes.length })
-
-    const processNode = (node: ResolvedNode) =>
-      Effect.gen(function* () {
-        const key = keys.get(node.id)!
-        const deferred = outputs.get(node.id)!
-        const inputs: Record<string, unknown> = {}
-        for (const [port, input] of Object.entries(node.inputs)) {
-          const values: Array<unknown> = []
-          for (const edge of edgesOf(input)) {
-            const upstream = yield* Effect.exit(Deferred.await(outputs.get(edge.node)!))
-            if (upstream._tag === "Failure") {
-              const failure: NodeFailure = { nodeId: node.id, message: `not run: input '${port}' comes from failed node '${edge.node}'`, skipped: true }
-              failures.push(failure)
-              yield* emit({ type: "node-failed", time: now(), nodeId: node.id, error: failure.message, skipped: true })
-              return yield* Deferred.fail(deferred, failure)
-            }
-            values.push(upstream.value[edge.port])
-          }
-          inputs[port] = Array.isArray(input) ? values : values[0]
-        }
-
-        if (!options.force && (yield* store.has(key))) {
-          const cached = yield* Effect.exit(store.read(key, node.stage.outputs))
-          if (cached._tag === "Success") {
-            results[node.id] = { key, cached: true, dir: store.entryDir(key), outputs: cached.value }
-            yield* linkOutputs(runDir, node.id, store.entryDir(key))
-            yield* emit({ type: "node-cached", time: now(), nodeId: node.id, stage: node.stage.name, key })
-            return yield* Deferred.succeed(deferred, cached.value)
-          }
-          // An unreadable entry is recomputed, not trusted.
-          yield* emit({ type: "node-log", time: now(), nodeId: node.id, message: `cached entry unreadable, recomputing: ${messageOf(cached.cause)}` })
-        }
-
-        yield* emit({ type: "node-started", time: now(), nodeId: node.id, stage: node.stage.name, key })
-        const nodeStart = performance.now()
-        const scratchDir = path.join(store.root, "scratch", `${key.slice(0, 16)}-${process.pid}-${Math.floor(nodeStart)}`)
-        yield* Effect.promise(() => fs.mkdir(scratchDir, { recursive: true }))
-        let lastProgress = 0
-        const interval = options.progressIntervalMs ?? 250
-        const context = StageContext.of({
-          nodeId: node.id,
-          stageName: node.stage.name,
-          seed: deriveSeed(graph.seed, node.id),
-          scratchDir,
-          resolvePath: (p) => path.resolve(graph.baseDir, p),
-          progress: (done, total, unit) =>
-            Effect.suspend(() => {
-              const t = performance.now()
-              if (t - lastProgress < interval && done !== total) return Effect.void
-              lastProgress = t
-              const rate = done / Math.max((t - nodeStart) / 1000, 1e-9)
-              const etaSeconds = total !== undefined && rate > 0 ? (total - done) / rate : undefined
-              return emit({ type: "node-progress", time: now(), nodeId: node.id, done, total, unit, rate, etaSeconds })
-            }),
-          metric: (name, value, step) => emit({ type: "node-metric", time: now(), nodeId: node.id, name, value, step }),
-          log: (message) => emit({ type: "node-log", time: now(), nodeId: node.id, message })
-        })
-
-        const computed = yield* Effect.exit(
-          Effect.gen(function* () {
-            const values = (yield* node.stage.run(node.params, inputs)) as Record<string, unknown>
-            for (const [port, type] of Object.entries(node.stage.outputs as Ports)) {
-              if (!(port in values)) return yield* new StageError({ message: `stage returned no value for output '${port}'` })
-              const problem = type.check(values[port])
-              if (problem) return yield* new StageError({ message: `output '${port}' is not a valid ${type.name}: ${problem}` })
-            }
-            const seconds = (performance.now() - nodeStart) / 1000
-            const manifest: Manifest = {
-              key,
-              stage: node.stage.name,
-              version: node.stage.version,
-              nodeId: node.id,
-              params: node.paramsJson,
-              inputs: Object.fromEntries(
-                Object.entries(node.inputs).map(([p, input]) => [p, edgesOf(input).map((e) => `${keys.get(e.node)}/${e.port}`).join(",")])
-              ),
-              ports: Object.fromEntries(Object.entries(node.stage.outputs as Ports).map(([p, t]) => [p, { type: t.name, format: t.format.kind }])),
-              createdAt: now(),
-              seconds
-            }
-            yield* store.write(manifest, node.stage.outputs, values)
-            // Folder outputs were moved into the store: read their new paths back. Other values are
-            // passed on as they are, not re-read from disk.
-            const folders = Object.fromEntries(Object.entries(node.stage.outputs as Ports).filter(([, t]) => t.format.kind === "directory"))
-            return { ...values, ...(yield* store.read(key, folders)) }
-          }).pipe(Effect.provideService(StageContext, context))
-        )
-        yield* Effect.promise(() => fs.rm(scratchDir, { recursive: true, force: true }))
-        if (computed._tag === "Failure") {
-          const failure: NodeFailure = { nodeId: node.id, message: messageOf(computed.cause), skipped: false }
-          failures.push(failure)
-          yield* emit({ type: "node-failed", time: now(), nodeId: node.id, error: failure.message, skipped: false })
-          return yield* Deferred.fail(deferred, failure)
-        }
-        results[node.id] = { key, cached: false, dir: store.entryDir(key), outputs: computed.value }
-        yield* linkOutputs(runDir, node.id, store.entryDir(key))
-        yield* emit({ type: "node-finished", time: now(), nodeId: node.id, key, seconds: (performance.now() - nodeStart) / 1000 })
-        return yield* Deferred.succeed(deferred, computed.value)
-      })
-
-    yield* Effect.forEach(graph.nodes, processNode, { concurrency: options.concurrency ?? "unbounded", discard: true }).pipe(
-      Effect.provide(options.layer ?? Layer.empty)
+    const { runId, run } = yield* openRunFolder(plan)
+    const listeners: Array<RunEventListener> = [(e) => run.appendLog(JSON.stringify(e)), ...(options.listeners ?? [])]
+    const outputs = new Map<string, Deferred.Deferred<Outputs, NodeFailure>>()
+    for (const n of plan.nodes) outputs.set(n.node.id, yield* Deferred.make<Outputs, NodeFailure>())
+    const exec: Execution = {
+      plan,
+      options,
+      run,
+      emit: (event) => Effect.sync(() => listeners.forEach((l) => l(event))),
+      outputs,
+      results: {},
+      failures: []
+    }
+    yield* exec.emit({ type: "run-started", time: now(), runId, graph: plan.graph.spec.name, nodes: plan.nodes.length })
+    yield* Effect.forEach(plan.nodes, (n) => executeNode(exec, n), { concurrency: options.concurrency ?? "unbounded", discard: true }).pipe(
+      Effect.provide(options.layer ?? plan.graph.registry.layer())
     )
-
-    const values = Object.values(results)
-    yield* emit({
+    const values = Object.values(exec.results)
+    yield* exec.emit({
       type: "run-finished",
       time: now(),
       runId,
-      ok: failures.length === 0,
+      ok: exec.failures.length === 0,
       seconds: (performance.now() - started) / 1000,
       computed: values.filter((r) => !r.cached).length,
       cached: values.filter((r) => r.cached).length,
-      failed: failures.length
+      failed: exec.failures.length
     })
-    if (failures.length > 0) return yield* new RunFailedError({ runDir, failures })
-    return { runId, runDir, nodes: results }
+    if (exec.failures.length > 0) return yield* new RunFailedError({ runDir: run.dir, failures: exec.failures })
+    return { runId, runDir: run.dir, nodes: exec.results }
   })
 
-/** `runs/.../outputs/<nodeId>` points at the node's entry in the store, for people browsing a run. */
-const linkOutputs = (runDir: string, nodeId: string, entryDir: string) =>
-  Effect.promise(async () => {
-    const link = path.join(runDir, "outputs", nodeId)
-    await fs.rm(link, { force: true })
-    await fs.symlink(entryDir, link, "dir").catch(() => undefined)
+/** `<store>/runs/<graph>/<runId>` with the graph and the plan, so `gc` knows which keys the run uses. */
+const openRunFolder = (plan: Plan.Plan) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const runId = `${now().replace(/[:.]/g, "-")}-${ownerTag().replace(/[^A-Za-z0-9-]/g, "-")}`
+    const run = yield* store.openRun(plan.graph.spec.name, runId)
+    yield* store.writeRunFile(run, "graph.json", JSON.stringify(plan.graph.spec, null, 2))
+    yield* store.writeRunFile(
+      run,
+      "plan.json",
+      JSON.stringify({ nodes: plan.nodes.map((n) => ({ id: n.node.id, key: n.key, cached: n.cached, failure: n.failure })) }, null, 2)
+    )
+    return { runId, run }
+  })
+
+/** One node: wait for its inputs, then serve it from the cache or compute it. */
+const executeNode = (exec: Execution, planned: Plan.PlannedNode) =>
+  Effect.gen(function* () {
+    const deferred = exec.outputs.get(planned.node.id)!
+    const outcome = yield* Effect.exit(
+      Effect.gen(function* () {
+        if (planned.failure !== undefined) return yield* Effect.fail<NodeFailure>({ nodeId: planned.node.id, message: planned.failure, skipped: false })
+        const inputs = yield* awaitInputs(exec, planned)
+        if (planned.cached && !exec.options.force) {
+          const cached = yield* readCached(exec, planned)
+          if (cached !== undefined) return cached
+        }
+        return yield* compute(exec, planned, inputs)
+      })
+    )
+    if (outcome._tag === "Success") return yield* Deferred.succeed(deferred, outcome.value)
+    const failure = Cause.squash(outcome.cause) as NodeFailure
+    exec.failures.push(failure)
+    yield* exec.emit({ type: "node-failed", time: now(), nodeId: failure.nodeId, error: failure.message, skipped: failure.skipped })
+    return yield* Deferred.fail(deferred, failure)
+  })
+
+/** The values of a node's inputs, once the nodes they come from have finished. */
+const awaitInputs = (exec: Execution, planned: Plan.PlannedNode): Effect.Effect<Record<string, unknown>, NodeFailure> =>
+  Effect.gen(function* () {
+    const inputs: Record<string, unknown> = {}
+    for (const [port, input] of Object.entries(planned.node.inputs)) {
+      const values: Array<unknown> = []
+      for (const edge of edgesOf(input)) {
+        const upstream = yield* Effect.exit(Deferred.await(exec.outputs.get(edge.node)!))
+        if (upstream._tag === "Failure") {
+          return yield* Effect.fail<NodeFailure>({
+            nodeId: planned.node.id,
+            message: `not run: input '${port}' comes from failed node '${edge.node}'`,
+            skipped: true
+          })
+        }
+        values.push(upstream.value[edge.port])
+      }
+      inputs[port] = Array.isArray(input) ? values : values[0]
+    }
+    return inputs
+  })
+
+/** A verified cached entry's outputs; a corrupt entry is reported, quarantined and left to recompute. */
+const readCached = (exec: Execution, planned: Plan.PlannedNode) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const { node, key } = planned
+    const cached = yield* Effect.exit(store.read(key, node.stage.outputs))
+    if (cached._tag === "Success") {
+      exec.results[node.id] = { key, cached: true, dir: store.entryDir(key), outputs: cached.value }
+      yield* store.linkOutput(exec.run, node.id, key).pipe(Effect.ignore)
+      yield* exec.emit({ type: "node-cached", time: now(), nodeId: node.id, stage: node.stage.name, key })
+      return cached.value as Outputs
+    }
+    const error = Cause.squash(cached.cause)
+    const where = error && typeof error === "object" && "_tag" in error && error._tag === "ArtifactCorruptError" ? yield* store.quarantine(key).pipe(Effect.orElseSucceed(() => undefined)) : undefined
+    yield* exec.emit({
+      type: "node-log",
+      time: now(),
+      nodeId: node.id,
+      message: `node ${node.id}: ${messageOf(cached.cause)}, recomputing${where ? ` (moved to ${where})` : ""}`
+    })
+    return undefined
+  })
+
+/** Runs the stage in a scratch folder, checks its outputs against their port types, and stores them. */
+const compute = (exec: Execution, planned: Plan.PlannedNode, inputs: Record<string, unknown>): Effect.Effect<Outputs, NodeFailure, ArtifactStore> =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const { node, key } = planned
+    const fail = (message: string): NodeFailure => ({ nodeId: node.id, message, skipped: false })
+    yield* exec.emit({ type: "node-started", time: now(), nodeId: node.id, stage: node.stage.name, key })
+    const nodeStart = performance.now()
+    const result = yield* Effect.acquireUseRelease(
+      store.makeScratch(key).pipe(Effect.mapError((e) => fail(e.message))),
+      (scratchDir) =>
+        Effect.gen(function* () {
+          const values = yield* runStage(exec, planned, inputs, scratchDir, nodeStart)
+          yield* checkOutputs(planned, values)
+          yield* storeOutputs(exec, planned, values, (performance.now() - nodeStart) / 1000)
+          // Folder outputs were moved into the store: read their new paths back. Other values are
+          // passed on as they are, not re-read from disk.
+          const folders = Object.fromEntries(Object.entries(node.stage.outputs as Ports).filter(([, t]) => t.format.kind === "directory"))
+          return { ...values, ...(yield* store.read(key, folders)) } as Outputs
+        }).pipe(Effect.mapError((e) => fail(e.message))),
+      (scratchDir) => store.removeScratch(scratchDir).pipe(Effect.ignore)
+    )
+    exec.results[node.id] = { key, cached: false, dir: store.entryDir(key), outputs: result }
+    yield* store.linkOutput(exec.run, node.id, key).pipe(Effect.ignore)
+    yield* exec.emit({ type: "node-finished", time: now(), nodeId: node.id, key, seconds: (performance.now() - nodeStart) / 1000 })
+    return result
+  })
+
+/** The stage's run, with a StageContext for this node; failures become a StageError with its message. */
+const runStage = (exec: Execution, planned: Plan.PlannedNode, inputs: Record<string, unknown>, scratchDir: string, nodeStart: number) => {
+  const { node } = planned
+  const graph = exec.plan.graph
+  let lastProgress = 0
+  const interval = exec.options.progressIntervalMs ?? 250
+  const context = StageContext.of({
+    nodeId: node.id,
+    stageName: node.stage.name,
+    seed: deriveSeed(graph.seed, node.id),
+    scratchDir,
+    resolvePath: (p) => path.resolve(graph.baseDir, p),
+    progress: (done, total, unit) =>
+      Effect.suspend(() => {
+        const t = performance.now()
+        if (t - lastProgress < interval && done !== total) return Effect.void
+        lastProgress = t
+        const rate = done / Math.max((t - nodeStart) / 1000, 1e-9)
+        const etaSeconds = total !== undefined && rate > 0 ? (total - done) / rate : undefined
+        return exec.emit({ type: "node-progress", time: now(), nodeId: node.id, done, total, unit, rate, etaSeconds })
+      }),
+    metric: (name, value, step) => exec.emit({ type: "node-metric", time: now(), nodeId: node.id, name, value, step }),
+    log: (message) => exec.emit({ type: "node-log", time: now(), nodeId: node.id, message })
+  })
+  return (node.stage.run(node.params, inputs) as Effect.Effect<Record<string, unknown>, unknown, StageContext>).pipe(
+    Effect.provideService(StageContext, context),
+    Effect.catchCause((cause) => Effect.fail(new StageError({ message: messageOf(cause), cause: Cause.squash(cause) })))
+  ) as Effect.Effect<Record<string, unknown>, StageError>
+}
+
+/** Every declared output is there and has its port's type. */
+const checkOutputs = (planned: Plan.PlannedNode, values: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    for (const [port, type] of Object.entries(planned.node.stage.outputs as Ports)) {
+      if (!(port in values)) return yield* new StageError({ message: `stage returned no value for output '${port}'` })
+      const problem = type.check(values[port])
+      if (problem) return yield* new StageError({ message: `output '${port}' is not a valid ${type.name}: ${problem}` })
+    }
+  })
+
+const storeOutputs = (exec: Execution, planned: Plan.PlannedNode, values: Record<string, unknown>, seconds: number) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const { node, key, ingredients } = planned
+    const manifest: Manifest = {
+      key,
+      stage: node.stage.name,
+      version: node.stage.version,
+      nodeId: node.id,
+      params: node.paramsJson,
+      inputs: ingredients?.inputs ?? {},
+      reads: ingredients?.reads,
+      ports: Object.fromEntries(Object.entries(node.stage.outputs as Ports).map(([p, t]) => [p, { type: t.name, format: t.format.kind }])),
+      createdAt: now(),
+      seconds
+    }
+    yield* store.write(manifest, node.stage.outputs, values, { replace: exec.options.force === true })
   })

@@ -1,6 +1,13 @@
 import type { Effect, Schema } from "effect"
 import type { PortType, PortValue } from "./PortType.js"
 import type { StageContext } from "./StageContext.js"
+import type { StageError, StageFailure } from "./StageError.js"
+
+/** How a stage resolves paths while the runner plans (before it runs). */
+export interface PlanContext {
+  /** Resolves a path given in params relative to the graph file's folder. */
+  readonly resolvePath: (p: string) => string
+}
 
 export type Ports = Readonly<Record<string, PortType<any>>>
 export type ValuesOf<P extends Ports> = { readonly [K in keyof P]: PortValue<P[K]> }
@@ -28,7 +35,12 @@ export interface Stage<
   readonly run: (
     params: PS["Type"],
     inputs: ValuesOf<In>
-  ) => Effect.Effect<ValuesOf<Out>, unknown, R | StageContext>
+  ) => Effect.Effect<ValuesOf<Out>, StageFailure, R | StageContext>
+  /**
+   * Files and folders the stage reads that no `Params.filePath`/`Params.folderPath` param names (e.g.
+   * a data set under the data root): absolute paths whose content goes into the node's cache key.
+   */
+  readonly reads?: ((params: PS["Type"], context: PlanContext) => Effect.Effect<ReadonlyArray<string>, StageError>) | undefined
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,7 +59,8 @@ export const make = <
   readonly inputs: In
   readonly optionalInputs?: ReadonlyArray<keyof In & string>
   readonly outputs: Out
-  readonly run: (params: PS["Type"], inputs: ValuesOf<In>) => Effect.Effect<ValuesOf<Out>, unknown, R | StageContext>
+  readonly run: (params: PS["Type"], inputs: ValuesOf<In>) => Effect.Effect<ValuesOf<Out>, StageFailure, R | StageContext>
+  readonly reads?: (params: PS["Type"], context: PlanContext) => Effect.Effect<ReadonlyArray<string>, StageError>
 }): Stage<PS, In, Out, R> => {
   for (const [port, type] of Object.entries(definition.outputs)) {
     if (type.element) throw new Error(`stage '${definition.name}': output '${port}' is a ${type.name}; list ports are inputs only`)

@@ -1,6 +1,16 @@
 export * as ArtifactFormat from "./ArtifactFormat.js"
 export type { DirectoryRef, Vectors } from "./ArtifactFormat.js"
-export { ArtifactError, ArtifactStore, layerFileSystem, makeFileSystem, type Manifest } from "./ArtifactStore.js"
+export {
+  ArtifactCorruptError,
+  ArtifactError,
+  ArtifactStore,
+  type GcReport,
+  layerFileSystem,
+  makeFileSystem,
+  type Manifest
+} from "./ArtifactStore.js"
+export type { ContentDigest } from "./internal/contentHash.js"
+export * as Plan from "./Plan.js"
 export * as Graph from "./Graph.js"
 export { formatProblem, type GraphProblem, GraphValidationError } from "./GraphError.js"
 export { GraphSpec, NodeSpec } from "./GraphSpec.js"
@@ -11,9 +21,9 @@ export type { RunEvent, RunEventListener } from "./RunEvent.js"
 export * as Runner from "./Runner.js"
 export { type NodeFailure, RunFailedError } from "./Runner.js"
 export * as Stage from "./Stage.js"
-export type { AnyStage } from "./Stage.js"
+export type { AnyStage, PlanContext } from "./Stage.js"
 export { log, metric, progress, StageContext } from "./StageContext.js"
-export { StageError } from "./StageError.js"
+export { StageError, type StageFailure } from "./StageError.js"
 export * as Params from "./Params.js"
 export { NonNegative, NonNegativeInt, PositiveInt, PositiveNumber, Probability, withDefault } from "./Params.js"
 export { deriveSeed } from "./internal/canonicalJson.js"

@@ -8,7 +8,7 @@ import { Format, load, type LoadError, type LoadReport, OnError, type Tick } fro
 import { Candidates, Qrels } from "./RetrievalPorts.js"
 
 const commonParams = {
-  path: Params.describe(Schema.String, "a file or folder (relative to the graph file): JSONL, CSV, TSV, Parquet; folders of shards (Hugging Face layout)"),
+  path: Params.filePath("a file or folder (relative to the graph file): JSONL, CSV, TSV, Parquet; folders of shards (Hugging Face layout)"),
   format: withDefault(Format, "auto"),
   columns: withDefault(Params.describe(Schema.Record(Schema.String, Schema.String), "field -> column name, overriding the defaults"), {}),
   split: Schema.optionalKey(Params.describe(Schema.String, "for folders: the split whose files to read (train, validation, test)")),
@@ -76,7 +76,7 @@ export const loadBeirStage = Stage.make({
   version: "1",
   description: "a BEIR folder: corpus.jsonl, queries.jsonl (the split's judged queries), qrels/<split>.tsv",
   params: Schema.Struct({
-    path: Params.describe(Schema.String, "the BEIR folder (relative to the graph file)"),
+    path: Params.folderPath("the BEIR folder (relative to the graph file)"),
     split: withDefault(Schema.String, "test"),
     onError: withDefault(OnError, "fail")
   }),

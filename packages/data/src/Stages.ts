@@ -1,7 +1,8 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
+import { dataSetFolders } from "./DataSetFolders.js"
 import * as IrCollection from "./IrCollection.js"
 import { loadStages } from "./LoadStages.js"
 import { labelledSet, snliPairs } from "./TaskStages.js"
@@ -10,7 +11,7 @@ import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
 
 /** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-const DataDir = Schema.optionalKey(Schema.String)
+const DataDir = Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
 
 const root = (dataDir: string | undefined) =>
   Effect.gen(function* () {
@@ -34,6 +35,7 @@ export const stsB = Stage.make({
   params: Schema.Struct({ split: withDefault(StsB.Split, "test"), dataDir: DataDir }),
   inputs: {},
   outputs: { pairs: Ports.ScoredPairs, sentences: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, "stsbenchmark"),
   run: (params) =>
     Effect.gen(function* () {
       const pairs = yield* StsB.load(params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`STS-B ${params.split}`)))
@@ -49,6 +51,7 @@ export const snliTriples = Stage.make({
   params: Schema.Struct({ split: withDefault(Schema.Literals(["dev", "test", "dev+test"]), "dev"), dataDir: DataDir }),
   inputs: {},
   outputs: { triples: Ports.Triples, premises: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, "snli"),
   run: (params) =>
     Effect.gen(function* () {
       const options = yield* root(params.dataDir)
@@ -73,6 +76,7 @@ export const irCollection = Stage.make({
   }),
   inputs: {},
   outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Qrels },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, params.collection),
   run: (params) =>
     Effect.gen(function* () {
       const options = { ...(yield* root(params.dataDir)), cranfieldSource: params.cranfieldSource }

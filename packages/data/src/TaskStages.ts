@@ -3,6 +3,7 @@ import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageEr
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import { LabeledExamples } from "./LabeledExamples.js"
+import { dataSetFolders } from "./DataSetFolders.js"
 import { capPerLabel, labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
 
 const root = (dataDir: string | undefined) =>
@@ -10,6 +11,9 @@ const root = (dataDir: string | undefined) =>
     const ctx = yield* StageContext
     return { root: dataDir === undefined ? undefined : ctx.resolvePath(dataDir) }
   })
+
+/** Where each labelled set lives under the data root. */
+const labelledSetFolders = { trec: "trec", sst2: "sst2", "ag-news": "ag_news" } as const
 
 const toStageError = (what: string) => (e: DataError) => new StageError({ message: `cannot load ${what}: ${e.message}`, cause: e })
 
@@ -24,10 +28,11 @@ export const labelledSet = Stage.make({
     set: LabelledSet,
     split: withDefault(Schema.Literals(["train", "test", "all"]), "test"),
     perLabel: Schema.optionalKey(Params.describe(PositiveInt, "keep at most this many examples a label (seeded random draw, file order kept)")),
-    dataDir: Schema.optionalKey(Schema.String)
+    dataDir: Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
   }),
   inputs: {},
   outputs: { examples: LabeledExamples, texts: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, labelledSetFolders[params.set]),
   run: (params) =>
     Effect.gen(function* () {
       const all = yield* labelledExamples(params.set, params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`${params.set} ${params.split}`)))
@@ -40,9 +45,10 @@ export const snliPairs = Stage.make({
   name: "data/snli-pair-labels",
   version: "1",
   description: "SNLI entailment (score 1) vs contradiction (score 0) pairs, neutral left out, and the distinct sentences",
-  params: Schema.Struct({ split: withDefault(Schema.Literals(["dev", "test"]), "test"), dataDir: Schema.optionalKey(Schema.String) }),
+  params: Schema.Struct({ split: withDefault(Schema.Literals(["dev", "test"]), "test"), dataDir: Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data")) }),
   inputs: {},
   outputs: { pairs: Ports.ScoredPairs, sentences: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, "snli"),
   run: (params) =>
     Effect.gen(function* () {
       const pairs = yield* snliPairLabels(params.split, yield* root(params.dataDir)).pipe(Effect.mapError(toStageError(`SNLI ${params.split}`)))

@@ -27,7 +27,7 @@ export const embed = Stage.make({
     "Embeds texts with an encoder model folder (or hub id): pooling, normalisation, and optional removal of the top principal components fitted on these texts (SIF's common component)",
   params: Schema.Struct({
     model: Schema.optionalKey(
-      Params.describe(Schema.String, "model folder (relative to the graph file) or hub id; the `model` input overrides it")
+      Params.folderPath("model folder (relative to the graph file) or hub id; the `model` input overrides it")
     ),
     pooling: Params.withDefault(Schema.Literals(["cls", "mean", "last-token", "prompt-eol"]), "mean"),
     normalize: Params.withDefault(Schema.Boolean, true),

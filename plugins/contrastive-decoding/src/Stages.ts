@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { NonNegative, Ports, type PortType, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, NonNegative, Ports, type PortType, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
@@ -21,8 +21,7 @@ export const generate = Stage.make({
   description:
     "MultiCSR generation: per premise an entailment and a contradiction, by instructive decoding (logits = l(instruction) - w * l(noisy instruction)), both prompts decoded in lock-step",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
     /** Weight of the noisy instruction's logits; 0 is plain decoding. */
     w: withDefault(Schema.Number, 0.3),
     instructions: withDefault(InstructionsParam, {}),
@@ -94,8 +93,7 @@ export const loadPremises = Stage.make({
   version: "1",
   description: "Premises from a file: one sentence a line, or JSON Lines of {id, text} (.jsonl)",
   params: Schema.Struct({
-    /** Relative to the graph file. */
-    file: Schema.String,
+    file: Params.filePath("premises file, relative to the graph file"),
     /** Keep only the first `limit` premises. */
     limit: Schema.optionalKey(PositiveInt)
   }),

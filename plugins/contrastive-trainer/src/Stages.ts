@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
 import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
 import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
@@ -18,8 +18,7 @@ export const train = Stage.make({
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
-    /** Frozen backbone folder (relative to the graph file). */
-    encoder: Schema.String,
+    encoder: Params.folderPath("Frozen backbone folder (relative to the graph file)."),
     /** ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx. */
     onnxFile: Schema.optionalKey(Schema.String),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),

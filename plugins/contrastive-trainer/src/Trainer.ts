@@ -1,3 +1,4 @@
+import type { StageFailure } from "@embedflow/core"
 import {
   AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, Rng, type TokenBags, TokenDelta
 } from "@embedflow/tensor"
@@ -45,7 +46,7 @@ export interface TrainOptions {
   /** Stop after this many epochs without a better dev score (only with `evaluate`). */
   readonly patience: number
   /** Dev score of a head (higher is better), e.g. STS-B dev Spearman; also run before training. */
-  readonly evaluate?: ((head: Head, tokenDelta: TokenDelta | undefined) => Effect.Effect<number, unknown>) | undefined
+  readonly evaluate?: ((head: Head, tokenDelta: TokenDelta | undefined) => Effect.Effect<number, StageFailure>) | undefined
   readonly onStep?: ((step: number, total: number, loss: number) => Effect.Effect<void>) | undefined
   readonly onEpoch?: ((record: EpochRecord) => Effect.Effect<void>) | undefined
 }
@@ -114,7 +115,7 @@ export const objective = (head: Head, batches: ReadonlyArray<TrainingBatch>, dim
  * `wordVectors`, per-token deltas of the backbone's word vectors train alongside the head (own
  * AdamW without weight decay, own peak learning rate, the same schedule).
  */
-export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, options: TrainOptions): Effect.Effect<TrainResult, unknown> =>
+export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, options: TrainOptions): Effect.Effect<TrainResult, StageFailure> =>
   Effect.gen(function* () {
     if (batches.length === 0) return yield* Effect.die(new Error("train: no batches"))
     const head = makeHead(options.head, dim, options.seed)

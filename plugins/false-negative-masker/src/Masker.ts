@@ -1,4 +1,4 @@
-import type { Ports } from "@embedflow/core"
+import type { Ports, StageFailure } from "@embedflow/core"
 import { Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
 import { type MaskedBatch, packMask } from "./MaskedBatches.js"
@@ -50,7 +50,7 @@ export interface MaskReport {
 
 export interface MaskBatchesOptions extends BatchOptions, MaskOptions {
   /** Teacher embeddings of distinct texts, row-major [texts x dim]. */
-  readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<Float32Array, unknown>
+  readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<Float32Array, StageFailure>
   readonly onBatch?: ((batch: MaskedBatch, rate: number) => Effect.Effect<void>) | undefined
 }
 
@@ -61,7 +61,7 @@ export interface MaskBatchesOptions extends BatchOptions, MaskOptions {
 export const maskBatches = (
   triples: ReadonlyArray<Ports.Triple>,
   options: MaskBatchesOptions
-): Effect.Effect<{ batches: Array<MaskedBatch>; report: MaskReport }, unknown> =>
+): Effect.Effect<{ batches: Array<MaskedBatch>; report: MaskReport }, StageFailure> =>
   Effect.gen(function* () {
     const batches = makeBatches(triples, options).map(batchTexts)
     const row = new Map<string, number>()

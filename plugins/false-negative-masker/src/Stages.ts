@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { MaskedBatches } from "./MaskedBatches.js"
@@ -12,8 +12,7 @@ export const mask = Stage.make({
   description:
     "MultiCSR false-negative masking: seeded training batches; an in-batch candidate is masked for an anchor when the teacher's cosine is > threshold (mode threshold) or > the anchor's positive cosine - margin (mode gist, as GISTEmbed)",
   params: Schema.Struct({
-    /** Teacher encoder folder (relative to the graph file); unused with mode none. */
-    teacher: Schema.String,
+    teacher: Params.folderPath("Teacher encoder folder (relative to the graph file); unused with mode none."),
     /** ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx. */
     teacherOnnxFile: Schema.optionalKey(Schema.String),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),

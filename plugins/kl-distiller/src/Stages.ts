@@ -1,6 +1,6 @@
 import * as path from "node:path"
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Candidates } from "@embedflow/data"
 import { Report } from "@embedflow/eval"
 import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
@@ -21,8 +21,7 @@ export const distill = Stage.make({
   version: "1",
   description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
   params: Schema.Struct({
-    /** Encoder folder (relative to the graph file), used frozen. */
-    encoder: Schema.String,
+    encoder: Params.folderPath("Encoder folder (relative to the graph file), used frozen."),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
     /** Rank of the residual adapter; 0 = the encoder's full dimension. */
@@ -120,8 +119,7 @@ export const retrieve = Stage.make({
   version: "1",
   description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
   params: Schema.Struct({
-    /** Base encoder folder, used when no retriever model is connected. */
-    encoder: Schema.optionalKey(Schema.String),
+    encoder: Schema.optionalKey(Params.folderPath("Base encoder folder, used when no retriever model is connected.")),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
     k: withDefault(PositiveInt, 16),
@@ -167,8 +165,7 @@ export const iclEval = Stage.make({
   version: "1",
   description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
     k: withDefault(PositiveInt, 4),
     template: withDefault(TemplateParam, {}),
     /** Label verbalizers; default: the distinct labels of pool and test, sorted. */

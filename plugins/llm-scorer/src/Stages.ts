@@ -1,6 +1,6 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { Candidates } from "@embedflow/data"
+import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Candidates, dataSetFolders } from "@embedflow/data"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { type LabeledExample, scoreCandidates } from "./LlmScorer.js"
@@ -25,12 +25,12 @@ export const loadTask = Stage.make({
     task: Task.TaskName,
     split: Schema.String,
     count: PositiveInt,
-    /** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-    dataDir: Schema.optionalKey(Schema.String)
+    dataDir: Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
   }),
   inputs: { exclude: Task.LabeledExamples },
   optionalInputs: ["exclude"],
   outputs: { examples: Task.LabeledExamples, texts: Ports.Texts },
+  reads: (params, context) => dataSetFolders(params.dataDir, context, Task.dataFolder[params.task]),
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
@@ -51,8 +51,7 @@ export const score = Stage.make({
   version: "1",
   description: "LLM-R feedback: log p(gold output | candidate demonstration, query) from a causal LM, candidates ranked",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
     template: withDefault(TemplateParam, {}),
     /** Candidates kept per query (the best-ranked by the retriever, the query itself excluded). */
     candidatesPerQuery: withDefault(PositiveInt, 16),

@@ -16,6 +16,9 @@ export const LabeledExamples = PortType.records(
 export const TaskName = Schema.Literals(["trec", "sst2", "ag-news"])
 export type TaskName = typeof TaskName.Type
 
+/** The folder of each task under the data root (what `load` reads, declared for the cache key). */
+export const dataFolder: Record<TaskName, string> = { trec: "trec", sst2: "sst2", "ag-news": "ag_news" }
+
 /** Label verbalizers: single common words, which even a tiny LM's tokenizer keeps short. */
 export const verbalizers: Readonly<Record<TaskName, ReadonlyArray<string>>> = {
   trec: ["abbreviation", "description", "entity", "human", "location", "number"],

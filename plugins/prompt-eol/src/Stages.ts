@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { DEFAULT_DEMONSTRATION_END, makePromptEolEncoder, promptEolTemplate } from "./PromptEol.js"
 
@@ -10,8 +10,7 @@ export const embed = Stage.make({
   version: "1",
   description: "PromptEOL sentence embeddings: a causal LM's last-token hidden state after the one-word template, optionally with in-context demonstrations",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
     /** Must contain {text} once. */
     template: withDefault(Schema.String, promptEolTemplate),
     /** Prepended as filled templates closed by their word (PromptEOL's in-context variant). */

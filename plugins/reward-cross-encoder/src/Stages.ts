@@ -1,6 +1,6 @@
 import * as path from "node:path"
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ScoredCandidates, sortCandidates } from "@embedflow/llm-scorer"
 import { EmbeddingCache, ModelHub } from "@embedflow/models"
 import { Mlp } from "@embedflow/tensor"
@@ -16,8 +16,7 @@ export const train = Stage.make({
   version: "1",
   description: "LLM-R reward model: a scoring head over a frozen encoder's [CLS] query [SEP] demo embedding, listwise CE (top-ranked vs sampled bottom)",
   params: Schema.Struct({
-    /** Encoder folder (relative to the graph file), used frozen. */
-    encoder: Schema.String,
+    encoder: Params.folderPath("Encoder folder (relative to the graph file), used frozen."),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "cls"),
     maxLength: withDefault(PositiveInt, 128),
     hidden: withDefault(PositiveInt, 64),

@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { makeOpenAiCausalLM, ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { curate as applyThresholds, ratePairs } from "./Curation.js"
@@ -14,8 +14,7 @@ export const curate = Stage.make({
   description:
     "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps entailments rated >= hi and contradictions rated <= lo",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file); with `server`, only a label. */
-    model: Schema.String,
+    model: Params.folderPath("Causal LM folder (relative to the graph file); with `server`, only a label."),
     /** An OpenAI-compatible server instead of a local model (its raw logits are out of reach). */
     server: Schema.optionalKey(
       Schema.Struct({

@@ -3,4 +3,4 @@ import { Graph } from "@embedflow/core"
 import { loadGraph } from "./validate.js"
 
 export const graph = (file: string, format: "mermaid" | "dot") =>
-  Effect.map(loadGraph(file), ({ graph }) => Graph.render(graph, format))
+  Effect.map(loadGraph(file), (graph) => Graph.render(graph, format))

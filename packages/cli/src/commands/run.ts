@@ -1,6 +1,6 @@
 import * as path from "node:path"
 import { Effect } from "effect"
-import { layerFileSystem, type RunEventListener, Runner } from "@embedflow/core"
+import { ArtifactStore, layerFileSystem, Plan, type RunEventListener, Runner } from "@embedflow/core"
 import { loadGraph } from "./validate.js"
 
 export interface RunCommandOptions {
@@ -19,14 +19,41 @@ export const reportsOf = (result: Runner.RunResult): Array<{ nodeId: string; mar
     })
   )
 
+export class UnknownNodeError extends Error {}
+
+/** load → validate → plan → execute → store. */
 export const run = (file: string, options: RunCommandOptions) =>
   Effect.gen(function* () {
-    const { graph, registry } = yield* loadGraph(file)
-    const result = yield* Runner.run(graph, {
+    const graph = yield* loadGraph(file)
+    return yield* Runner.run(graph, {
       force: options.force,
       concurrency: options.concurrency,
-      listeners: options.listeners,
-      layer: registry.layer()
+      listeners: options.listeners
     }).pipe(Effect.provide(layerFileSystem(path.resolve(options.store))))
-    return result
   })
+
+/** `run --dry-run` (the plan: keys, what is cached, what runs) or `run --explain <node>` (what went into its key). */
+export const plan = (file: string, options: { readonly store: string; readonly force: boolean; readonly explain?: string | undefined }) =>
+  Effect.gen(function* () {
+    const graph = yield* loadGraph(file)
+    const planned = yield* Plan.make(graph).pipe(Effect.provide(layerFileSystem(path.resolve(options.store))))
+    if (options.explain === undefined) return Plan.format(planned, { force: options.force })
+    const text = Plan.explain(planned, options.explain)
+    if (text === undefined) {
+      return yield* Effect.fail(new UnknownNodeError(`--explain: no node '${options.explain}' in ${file}; nodes: ${graph.nodes.map((n) => n.id).join(", ")}`))
+    }
+    return text
+  })
+
+const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`
+
+/** `embedflow gc [--keep-runs N]`: removes entries no kept run references, and leftovers of dead runs. */
+export const gc = (options: { readonly store: string; readonly keepRuns?: number | undefined }) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const r = yield* store.gc({ keepRuns: options.keepRuns })
+    return [
+      `store ${store.root}: ${mib(r.bytesBefore)} before, ${mib(r.bytesAfter)} after`,
+      `  runs: ${r.runsKept} kept, ${r.runsRemoved} removed; entries: ${r.entriesKept} kept, ${r.entriesRemoved} removed; leftovers of dead runs: ${r.leftoversRemoved} removed`
+    ].join("\n")
+  }).pipe(Effect.provide(layerFileSystem(path.resolve(options.store))))

@@ -1,10 +1,17 @@
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { ownerTag } from "./owner.js"
 
-/** A unique sibling name for a temp file or folder that is renamed into place once complete. */
+/**
+ * A unique sibling name for a temp file or folder that is renamed into place once complete. It names
+ * its owner (host and pid), so a later run can remove the leftovers of a killed one.
+ */
 export const tempSibling = (target: string): string =>
-  path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`)
+  path.join(path.dirname(target), `.${path.basename(target)}.tmp-${ownerTag()}-${randomBytes(4).toString("hex")}`)
+
+/** Whether a file name is a temp sibling written by {@link tempSibling}. */
+export const isTempName = (name: string): boolean => /^\..*\.tmp-@.+~\d+-[0-9a-f]{8}$/.test(name)
 
 /**
  * Writes a file so that readers see either the old content or the whole new content, never a
