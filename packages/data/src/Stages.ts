@@ -3,7 +3,6 @@ import { Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefa
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import * as IrCollection from "./IrCollection.js"
-import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
 
@@ -70,7 +69,7 @@ export const irCollection = Stage.make({
     dataDir: DataDir
   }),
   inputs: {},
-  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Qrels },
+  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Ports.Qrels },
   run: (params) =>
     Effect.gen(function* () {
       const options = { ...(yield* root(params.dataDir)), cranfieldSource: params.cranfieldSource }

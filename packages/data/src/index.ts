@@ -4,7 +4,7 @@ export * as DataRoot from "./DataRoot.js"
 export type { LoadOptions } from "./DataRoot.js"
 export * as IrCollection from "./IrCollection.js"
 export type { CranfieldSource, IrLoadOptions } from "./IrCollection.js"
-export { Candidate, Candidates, Qrels } from "./RetrievalPorts.js"
+
 export * as Snli from "./Snli.js"
 export * as Sst2 from "./Sst2.js"
 export * as StsB from "./StsB.js"

@@ -1,7 +1,6 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
 import { metric, Params, Plugin, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
-import { Candidates, Qrels } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
@@ -81,7 +80,7 @@ export const retrieval = Stage.make({
     method: Schema.optionalKey(Params.describe(Schema.String, "row label in summary tables (default: title)")),
     dataset: Schema.optionalKey(Params.describe(Schema.String, "column group in summary tables (default: title)"))
   }),
-  inputs: { candidates: Candidates, qrels: Qrels },
+  inputs: { candidates: Ports.Candidates, qrels: Ports.Qrels },
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {

@@ -48,3 +48,6 @@ export {
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
 export { embed, plugin } from "./Stages.js"
 export { readTokenBags, type TokenBagsOptions } from "./TokenBags.js"
+export * as HeadFolder from "./HeadFolder.js"
+export * as PromptTemplate from "./PromptTemplate.js"
+export type { Demonstration, PromptPair } from "./PromptTemplate.js"

@@ -24,6 +24,7 @@ export {
 } from "./EmbeddingPairLoss.js"
 export { EmbeddingPairTrainer, type EmbeddingPairTrainerOptions, type TrainStepResult } from "./EmbeddingPairTrainer.js"
 export { AdamW, type AdamWOptions } from "./AdamW.js"
+export { type TrainingTools, trainingTools } from "./TrainingTools.js"
 export { learningRateSchedule, type ScheduleOptions } from "./Schedule.js"
 export { clipGradNorm, globalGradNorm } from "./GradClip.js"
 export { EarlyStopping, type EarlyStoppingOptions } from "./EarlyStopping.js"

@@ -1,6 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { log, NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
-import { type Candidate, Candidates } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import * as Bm25 from "./Bm25.js"
 
@@ -34,11 +33,11 @@ export const retrieve = Stage.make({
     excludeSameId: withDefault(Schema.Boolean, false)
   }),
   inputs: { corpus: Ports.Texts, queries: Ports.Texts },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* buildIndex(inputs.corpus, params)
-      const candidates: Array<Candidate> = []
+      const candidates: Array<Ports.Candidate> = []
       for (const [qi, q] of inputs.queries.entries()) {
         const self = params.excludeSameId ? index.position(q.id) : undefined
         const hits = index.search(q.text, params.k, self === undefined ? {} : { exclude: new Set([self]) })

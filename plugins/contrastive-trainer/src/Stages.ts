@@ -1,7 +1,6 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
-import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
 import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
 import { gatherBags, type Head, l2Normalize, matrix, type TokenBags, type TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
@@ -46,7 +45,7 @@ export const train = Stage.make({
      */
     normalize: withDefault(Schema.Boolean, true)
   }),
-  inputs: { batches: MaskedBatches, dev: Ports.ScoredPairs },
+  inputs: { batches: Ports.MaskedBatches, dev: Ports.ScoredPairs },
   optionalInputs: ["dev"],
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
@@ -69,7 +68,7 @@ export const train = Stage.make({
           inputs.batches.map((b) => {
             const rows = b.anchors.length
             const texts = [...b.anchors, ...b.positives, ...b.negatives]
-            return { rows, cols: columns(b), x: EmbeddingCache.gather(cache, texts), mask: b.masked > 0 ? unpackMask(b) : undefined, bags: bagsOf?.(texts) }
+            return { rows, cols: Ports.candidateColumns(b), x: EmbeddingCache.gather(cache, texts), mask: b.masked > 0 ? Ports.unpackMask(b) : undefined, bags: bagsOf?.(texts) }
           }),
         catch: (e) => fail((e as Error).message)
       })

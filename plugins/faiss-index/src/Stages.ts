@@ -1,6 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { Plugin, PortType, Ports, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { type Candidate, Candidates } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import { join } from "node:path"
 import { ExactSearch } from "./ExactSearch.js"
@@ -38,7 +37,7 @@ const candidates = (
   r: { readonly k: number; readonly distances: Float32Array; readonly labels: Int32Array },
   docIds: ReadonlyArray<string>,
   metric: "ip" | "l2",
-  out: Array<Candidate>
+  out: Array<Ports.Candidate>
 ) => {
   const rows = r.labels.length / r.k
   for (let q = 0; q < rows; q++) {
@@ -96,7 +95,7 @@ export const search = Stage.make({
   description: "top-k documents of a faiss index for each query embedding, as ranked candidates",
   params: Schema.Struct({ k: withDefault(PositiveInt, 10), ...searchParams }),
   inputs: { index: FaissIndexFolder, queries: Ports.Embeddings },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* Effect.try({
@@ -109,7 +108,7 @@ export const search = Stage.make({
       })
       const { queries } = inputs
       const queryIds = idsOf(queries)
-      const out: Array<Candidate> = []
+      const out: Array<Ports.Candidate> = []
       for (let q = 0; q < queries.count; q += BATCH) {
         const end = Math.min(queries.count, q + BATCH)
         const r = yield* Effect.try({
@@ -134,7 +133,7 @@ export const exactSearch = Stage.make({
     shardSize: withDefault(PositiveInt, 32768)
   }),
   inputs: { corpus: Ports.Embeddings, queries: Ports.Embeddings },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, { corpus, queries }) =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -147,7 +146,7 @@ export const exactSearch = Stage.make({
           shardSize: params.shardSize
         }).pipe(Effect.mapError(toStageError("faiss-index/exact-search")))
         const r = yield* Effect.tryPromise({ try: () => exact.search(queries.data, params.k), catch: toStageError("faiss-index/exact-search") })
-        const out: Array<Candidate> = []
+        const out: Array<Ports.Candidate> = []
         candidates(idsOf(queries), 0, r, idsOf(corpus), params.metric, out)
         return { candidates: out }
       })

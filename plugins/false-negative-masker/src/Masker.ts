@@ -1,8 +1,9 @@
-import type { Ports } from "@embedflow/core"
+import { Ports } from "@embedflow/core"
 import { Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { type MaskedBatch, packMask } from "./MaskedBatches.js"
 import { cosineMatrix, maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
+
+type MaskedBatch = Ports.MaskedBatch
 
 export interface BatchOptions {
   readonly batchSize: number
@@ -90,7 +91,7 @@ export const maskBatches = (
       let count = 0
       for (let k = 0; k < bits.length; k++) count += bits[k]!
       b.negativeOwners.forEach((owner, k) => (ownNegativesMasked += bits[owner * cols + rows + k]!))
-      const batch: MaskedBatch = { index, ...b, mask: packMask(bits), masked: count }
+      const batch: MaskedBatch = { index, ...b, mask: Ports.packMask(bits), masked: count }
       out.push(batch)
       candidates += rows * (cols - 1)
       masked += count

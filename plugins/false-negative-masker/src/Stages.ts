@@ -2,7 +2,6 @@
 import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { MaskedBatches } from "./MaskedBatches.js"
 import { maskBatches } from "./Masker.js"
 
 export const mask = Stage.make({
@@ -26,7 +25,7 @@ export const mask = Stage.make({
     hardNegatives: withDefault(Schema.Boolean, true)
   }),
   inputs: { triples: Ports.Triples },
-  outputs: { batches: MaskedBatches, report: Ports.Report },
+  outputs: { batches: Ports.MaskedBatches, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext

@@ -1,6 +1,9 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { cosineMatrix, makeBatches, maskBatches, maskFalseNegatives, packMask, unpackMask } from "../src/index.js"
+import { Ports } from "@embedflow/core"
+import { cosineMatrix, makeBatches, maskBatches, maskFalseNegatives } from "../src/index.js"
+
+const { packMask, unpackMask } = Ports
 
 describe("maskFalseNegatives", () => {
   // 2 anchors; columns: pos0, pos1, neg0 (owner 0), neg1 (owner 1)

@@ -2,7 +2,10 @@ import { encoderConfig, makeEncoder } from "@embedflow/models"
 import { Effect } from "effect"
 import { join } from "node:path"
 import { describe, expect, inject, it } from "vitest"
-import { cosineMatrix, maskBatches, maskFalseNegatives, unpackMask } from "../src/index.js"
+import { Ports } from "@embedflow/core"
+import { cosineMatrix, maskBatches, maskFalseNegatives } from "../src/index.js"
+
+const { unpackMask } = Ports
 
 const triples = [
   { anchor: "A man is playing a guitar.", positive: "A man plays an instrument.", negative: "Nobody is playing music." },

@@ -1,5 +1,8 @@
 import { choiceAccuracy } from "@embedflow/eval"
-import { type LabeledExample, PromptTemplate } from "@embedflow/llm-scorer"
+import type { Ports } from "@embedflow/core"
+import { PromptTemplate } from "@embedflow/models"
+
+type LabeledExample = Ports.LabeledExample
 import type { CausalLMShape, ModelError } from "@embedflow/models"
 import { Effect } from "effect"
 

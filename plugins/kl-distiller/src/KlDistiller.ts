@@ -1,7 +1,6 @@
-import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
+import { Ports } from "@embedflow/core"
 import { EmbeddingCache } from "@embedflow/models"
-import type { Training } from "@embedflow/reward-cross-encoder"
-import { type Head, matrix } from "@embedflow/tensor"
+import { type Head, matrix, type TrainingTools } from "@embedflow/tensor"
 import { kendallTau } from "./KendallTau.js"
 import { objective, type ObjectiveOptions } from "./Objective.js"
 
@@ -25,7 +24,8 @@ export interface DistillEpoch {
 
 /** The texts the retriever embeds: the query's input; a demonstration's input and output. */
 export const queryText = (q: { readonly text: string }): string => q.text
-export { demonstrationText }
+export const demonstrationText = Ports.demonstrationText
+type ScoredQuery = Ports.ScoredQuery
 
 /** Every text distillation embeds, for the embedding cache. */
 export const textsOf = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
@@ -41,7 +41,7 @@ export const distill = (
   cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>,
   options: DistillOptions,
-  tools: Training.TrainingTools,
+  tools: TrainingTools,
   onEpoch?: (stats: DistillEpoch) => void
 ): Array<DistillEpoch> => {
   const usable = data.filter((q) => q.candidates.length >= 2)

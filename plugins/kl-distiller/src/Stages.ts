@@ -1,14 +1,13 @@
 import * as path from "node:path"
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { Candidates } from "@embedflow/data"
 import { Report } from "@embedflow/eval"
-import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
-import { EmbeddingCache, ModelHub } from "@embedflow/models"
-import { RewardModelFolder, Training } from "@embedflow/reward-cross-encoder"
-import { type Head, LowRankResidualAdapter, Rng } from "@embedflow/tensor"
+import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
+import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { iclAccuracy } from "./IclEval.js"
+
+type LabeledExample = Ports.LabeledExample
 import * as KlDistiller from "./KlDistiller.js"
 import * as RetrieverFolder from "./RetrieverFolder.js"
 
@@ -37,14 +36,14 @@ export const distill = Stage.make({
     alpha: withDefault(Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0.2),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
-  inputs: { rewards: ScoredCandidates, heldOut: ScoredCandidates },
+  inputs: { rewards: Ports.ScoredCandidates, heldOut: Ports.ScoredCandidates },
   optionalInputs: ["heldOut"],
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
-      const backbone: RewardModelFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
-      const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+      const backbone: HeadFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
+      const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
       const heldOut = inputs.heldOut ?? []
       const cache = yield* EmbeddingCache.build(encoder, [...KlDistiller.textsOf(inputs.rewards), ...KlDistiller.textsOf(heldOut)], {
         batchSize: params.embedBatchSize,
@@ -52,7 +51,7 @@ export const distill = Stage.make({
       })
       const rank = params.rank === 0 ? cache.dim : params.rank
       const head = LowRankResidualAdapter.make({ dim: cache.dim, rank, seed: ctx.seed })
-      const kit = Training.tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
+      const kit = trainingTools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
       const history = KlDistiller.distill(head, cache, inputs.rewards, params, kit)
       for (const h of history) {
         yield* ctx.metric("loss", h.loss, h.epoch)
@@ -88,7 +87,7 @@ const retrieveWith = (
 ) =>
   Effect.gen(function* () {
     const ctx = yield* StageContext
-    let backbone: RewardModelFolder.Backbone
+    let backbone: HeadFolder.Backbone
     let head: Head | undefined
     if (model) {
       const loaded = yield* Effect.tryPromise({ try: () => RetrieverFolder.read(model.path), catch: fail("cannot load the retriever") })
@@ -100,7 +99,7 @@ const retrieveWith = (
       }
       backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
     }
-    const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+    const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
     const demoTexts = pool.map((d) => KlDistiller.demonstrationText({ text: d.text, output: d.label }))
     const queryTexts = queries.map(KlDistiller.queryText)
     const cache = yield* EmbeddingCache.build(encoder, [...queryTexts, ...demoTexts], {
@@ -129,9 +128,9 @@ export const retrieve = Stage.make({
     excludeSelf: withDefault(Schema.Boolean, true),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
-  inputs: { queries: LabeledExamples, pool: LabeledExamples, model: Ports.Model },
+  inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, model: Ports.Model },
   optionalInputs: ["model"],
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.map(retrieveWith(inputs.model, params, inputs.queries, inputs.pool, params.k, params.excludeSelf), (candidates) => ({ candidates }))
 })
@@ -170,13 +169,13 @@ export const iclEval = Stage.make({
     /** Causal LM folder (relative to the graph file). */
     model: Schema.String,
     k: withDefault(PositiveInt, 4),
-    template: withDefault(TemplateParam, {}),
+    template: withDefault(PromptTemplate.Param, {}),
     /** Label verbalizers; default: the distinct labels of pool and test, sorted. */
     labels: Schema.optionalKey(Schema.Array(Schema.String)),
     normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { pool: LabeledExamples, test: LabeledExamples, bm25: Candidates, base: Candidates, trained: Candidates },
+  inputs: { pool: Ports.LabeledExamples, test: Ports.LabeledExamples, bm25: Ports.Candidates, base: Ports.Candidates, trained: Ports.Candidates },
   optionalInputs: ["bm25", "base", "trained"],
   outputs: { report: Ports.Report },
   run: (params, inputs) =>

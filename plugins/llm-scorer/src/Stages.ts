@@ -1,19 +1,11 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { Candidates } from "@embedflow/data"
-import { ModelHub } from "@embedflow/models"
+import { ModelHub, PromptTemplate } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { type LabeledExample, scoreCandidates } from "./LlmScorer.js"
-import { defaultTemplate, validate } from "./PromptTemplate.js"
-import { ScoredCandidates } from "./ScoredCandidates.js"
+import { scoreCandidates } from "./LlmScorer.js"
 import * as Task from "./Task.js"
 
-/** The prompt template as a param; every field has a default. */
-export const TemplateParam = Schema.Struct({
-  example: withDefault(Schema.String, defaultTemplate.example),
-  separator: withDefault(Schema.String, defaultTemplate.separator),
-  prefix: withDefault(Schema.String, defaultTemplate.prefix)
-})
+type LabeledExample = Ports.LabeledExample
 
 const fail = (message: string, cause?: unknown) => new StageError({ message, cause })
 
@@ -28,9 +20,9 @@ export const loadTask = Stage.make({
     /** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
     dataDir: Schema.optionalKey(Schema.String)
   }),
-  inputs: { exclude: Task.LabeledExamples },
+  inputs: { exclude: Ports.LabeledExamples },
   optionalInputs: ["exclude"],
-  outputs: { examples: Task.LabeledExamples, texts: Ports.Texts },
+  outputs: { examples: Ports.LabeledExamples, texts: Ports.Texts },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
@@ -53,17 +45,17 @@ export const score = Stage.make({
   params: Schema.Struct({
     /** Causal LM folder (relative to the graph file). */
     model: Schema.String,
-    template: withDefault(TemplateParam, {}),
+    template: withDefault(PromptTemplate.Param, {}),
     /** Candidates kept per query (the best-ranked by the retriever, the query itself excluded). */
     candidatesPerQuery: withDefault(PositiveInt, 16),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { queries: Task.LabeledExamples, pool: Task.LabeledExamples, candidates: Candidates },
-  outputs: { scored: ScoredCandidates },
+  inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, candidates: Ports.Candidates },
+  outputs: { scored: Ports.ScoredCandidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
-      const template = yield* Effect.try({ try: () => validate(params.template), catch: (e) => fail(String((e as Error).message)) })
+      const template = yield* Effect.try({ try: () => PromptTemplate.validate(params.template), catch: (e) => fail(String((e as Error).message)) })
       const pool = new Map(inputs.pool.map((e) => [e.id, e]))
       const jobs = yield* Effect.try({
         try: () => groupCandidates(inputs.queries, pool, inputs.candidates, params.candidatesPerQuery),
