@@ -12,8 +12,8 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  // 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
-  version: "4",
+  // 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
+  version: "5",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({

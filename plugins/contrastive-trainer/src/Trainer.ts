@@ -1,8 +1,7 @@
 import {
-  AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, Rng, type TokenBags, TokenDelta
+  AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, pairInfoNce, Rng, sliceRows, type TokenBags, TokenDelta
 } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { maskedInfoNce } from "./Objective.js"
 
 /** One batch as the head sees it: frozen embeddings of its anchors then its candidates. */
 export interface TrainingBatch {
@@ -84,12 +83,13 @@ export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, tempera
   const n = batch.rows + batch.cols
   const x = withDeltas(matrix(n, dim, batch.x), batch, tokenDelta, update)
   const y = update ? head.forward(x) : head.predict(x)
-  const split = batch.rows * dim
-  const r = maskedInfoNce(y.data.subarray(0, split), y.data.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
+  // Supervised SimCSE InfoNCE: anchor i against its positive (candidate i), the other positives and the hard negatives.
+  const r = pairInfoNce(sliceRows(y, 0, batch.rows), sliceRows(y, batch.rows, n), { temperature, mask: batch.mask })
   if (update) {
+    const { dAnchors, dCandidates } = r.backward()
     const dy = matrix(n, dim)
-    dy.data.set(r.dAnchors, 0)
-    dy.data.set(r.dCandidates, split)
+    dy.data.set(dAnchors.data, 0)
+    dy.data.set(dCandidates.data, dAnchors.data.length)
     const dx = head.backward(dy)
     tokenDelta?.backward(dx)
   }

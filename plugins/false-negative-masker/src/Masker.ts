@@ -1,7 +1,7 @@
 import { Ports } from "@embedflow/core"
-import { Rng } from "@embedflow/tensor"
+import { cosineMatrix, matrix, Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { cosineMatrix, maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
+import { maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
 
 type MaskedBatch = Ports.MaskedBatch
 
@@ -86,7 +86,9 @@ export const maskBatches = (
     for (const [index, b] of batches.entries()) {
       const rows = b.anchors.length
       const cols = rows + b.negatives.length
-      const sim = needsTeacher ? cosineMatrix(gather(b.anchors), rows, gather([...b.positives, ...b.negatives]), cols, dim) : new Float64Array(rows * cols)
+      const sim = needsTeacher
+        ? cosineMatrix(matrix(rows, dim, gather(b.anchors)), matrix(cols, dim, gather([...b.positives, ...b.negatives]))).scores.data
+        : new Float32Array(rows * cols)
       const bits = maskFalseNegatives(sim, rows, cols, options)
       let count = 0
       for (let k = 0; k < bits.length; k++) count += bits[k]!

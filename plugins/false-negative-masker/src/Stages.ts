@@ -6,8 +6,8 @@ import { maskBatches } from "./Masker.js"
 
 export const mask = Stage.make({
   name: "false-negative-masker/mask",
-  // 2: the batch shuffle draws from @embedflow/tensor's Rng, so batches differ from 1.
-  version: "2",
+  // 3: teacher cosines from tensor's cosineMatrix (float32) instead of a float64 copy; 2: the batch shuffle draws from @embedflow/tensor's Rng, so batches differ from 1.
+  version: "3",
   description:
     "MultiCSR false-negative masking: seeded training batches; an in-batch candidate is masked for an anchor when the teacher's cosine is > threshold (mode threshold) or > the anchor's positive cosine - margin (mode gist, as GISTEmbed)",
   params: Schema.Struct({

@@ -1,6 +1,6 @@
 import { Ports } from "@embedflow/core"
 import { EmbeddingCache } from "@embedflow/models"
-import { type Head, matrix, type TrainingTools } from "@embedflow/tensor"
+import { type Head, l2Normalize, matrix, type TrainingTools } from "@embedflow/tensor"
 import { kendallTau } from "./KendallTau.js"
 import { objective, type ObjectiveOptions } from "./Objective.js"
 
@@ -108,16 +108,8 @@ export const encode = (
   cache: EmbeddingCache.EmbeddingCache,
   texts: ReadonlyArray<string>
 ): Float32Array => {
-  const base = EmbeddingCache.gather(cache, texts)
-  const out = head ? head.predict(matrix(texts.length, cache.dim, base)).data : base
-  const dim = head ? head.outputDim : cache.dim
-  for (let r = 0; r < texts.length; r++) {
-    let s = 0
-    for (let k = 0; k < dim; k++) s += out[r * dim + k]! * out[r * dim + k]!
-    const n = Math.max(Math.sqrt(s), 1e-12)
-    for (let k = 0; k < dim; k++) out[r * dim + k] = out[r * dim + k]! / n
-  }
-  return out
+  const base = matrix(texts.length, cache.dim, EmbeddingCache.gather(cache, texts))
+  return l2Normalize(head ? head.predict(base) : base).y.data
 }
 
 export interface Hit {

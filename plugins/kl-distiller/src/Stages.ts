@@ -5,7 +5,7 @@ import { Report } from "@embedflow/eval"
 import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
 import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
-import { iclAccuracy } from "./IclEval.js"
+import { evaluateIcl } from "./IclEval.js"
 
 type LabeledExample = Ports.LabeledExample
 import * as KlDistiller from "./KlDistiller.js"
@@ -17,7 +17,8 @@ const Pooling = Schema.Literals(["cls", "mean"])
 
 export const distill = Stage.make({
   name: "kl-distiller/distill",
-  version: "1",
+  // 2: the objective runs on tensor's cosineMatrix, klDivergence and infoNce (float32) instead of a float64 copy.
+  version: "2",
   description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
   params: Schema.Struct({
     /** Encoder folder (relative to the graph file), used frozen. */
@@ -116,7 +117,8 @@ const retrieveWith = (
 
 export const retrieve = Stage.make({
   name: "kl-distiller/retrieve",
-  version: "1",
+  // 2: unit vectors from tensor's l2Normalize.
+  version: "2",
   description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
   params: Schema.Struct({
     /** Base encoder folder, used when no retriever model is connected. */
@@ -198,7 +200,7 @@ export const iclEval = Stage.make({
       const rows: Array<Record<string, string | number>> = []
       const predictions: Record<string, unknown> = {}
       for (const [i, m] of methods.entries()) {
-        const result = yield* iclAccuracy(lm, inputs.test, m.demos, {
+        const result = yield* evaluateIcl(lm, inputs.test, m.demos, {
           template,
           labels,
           normalize: params.normalize,
