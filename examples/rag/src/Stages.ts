@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, Stage, StageError, withDefault } from "@embedflow/core"
+import { NonNegativeInt, Plugin, Ports, PositiveInt, Stage, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { checkChunkOptions, chunkDocument, defaultChunkOptions } from "./Chunker.js"
 

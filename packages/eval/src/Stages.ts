@@ -1,4 +1,3 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
 import { metric, Params, Plugin, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"

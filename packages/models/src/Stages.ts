@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { Params, Plugin, Ports, PortType, Stage, StageContext, StageError, progress } from "@embedflow/core"
+import { Params, Plugin, Ports, Stage, StageContext, StageError, progress } from "@embedflow/core"
 import { l2Normalize, matrix, PrincipalComponents } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { ModelHub } from "./ModelHub.js"
@@ -69,6 +69,3 @@ export const plugin = Plugin.make({
   stages: [embed],
   layer: ModelHub.layer
 })
-
-// Keeps `PortType` referenced so declaration emit can name the port types (TS2742).
-export type { PortType }

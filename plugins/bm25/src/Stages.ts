@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { log, NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
+import { log, NonNegativeInt, Plugin, Ports, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import * as Bm25 from "./Bm25.js"
 

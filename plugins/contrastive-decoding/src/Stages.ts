@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { NonNegative, Ports, type PortType, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { NonNegative, Ports, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"

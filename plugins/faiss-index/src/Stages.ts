@@ -1,4 +1,3 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { Plugin, PortType, Ports, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { join } from "node:path"

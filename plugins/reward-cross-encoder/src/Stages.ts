@@ -1,6 +1,5 @@
 import * as path from "node:path"
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { EmbeddingCache, HeadFolder, ModelHub } from "@embedflow/models"
 import { Mlp, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
