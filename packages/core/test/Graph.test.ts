@@ -1,6 +1,6 @@
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { Graph, type GraphProblem, GraphValidationError } from "../src/index.js"
+import { Graph, type GraphProblem, GraphValidationError, Runner } from "../src/index.js"
 import { registry } from "./fixtures.js"
 
 const problemsOf = (raw: unknown): ReadonlyArray<GraphProblem> => {
@@ -69,11 +69,21 @@ describe("Graph.validate", () => {
   })
 
   it("fills param defaults, which then count in the cache key", () => {
-    const graph = Effect.runSync(
-      Graph.validate({ name: "d", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", inputs: { values: "n.values" } }] }, registry)
-    )
+    const validate = (params?: Record<string, unknown>) =>
+      Effect.runSync(
+        Graph.validate(
+          { name: "d", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", ...(params ? { params } : {}), inputs: { values: "n.values" } }] },
+          registry
+        )
+      )
+    const graph = validate()
     expect(graph.nodes[1]!.params).toEqual({ scale: 1 })
     expect(graph.nodes[1]!.paramsJson).toEqual({ scale: 1 })
+    // A default left out and the same value written out are one computation; another value is not.
+    const key = (g: ReturnType<typeof validate>) => Runner.cacheKeys(g).get("s")
+    expect(key(graph)).toMatch(/^[0-9a-f]{16,}$/)
+    expect(key(validate({ scale: 1 }))).toBe(key(graph))
+    expect(key(validate({ scale: 2 }))).not.toBe(key(graph))
   })
 
   it("does not require optional inputs", () => {

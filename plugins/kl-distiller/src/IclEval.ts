@@ -1,10 +1,9 @@
-import { choiceAccuracy } from "@embedflow/eval"
 import type { Ports } from "@embedflow/core"
-import { PromptTemplate } from "@embedflow/models"
+import { choiceAccuracy } from "@embedflow/eval"
+import { type CausalLMShape, type ModelError, PromptTemplate } from "@embedflow/models"
+import { Effect } from "effect"
 
 type LabeledExample = Ports.LabeledExample
-import type { CausalLMShape, ModelError } from "@embedflow/models"
-import { Effect } from "effect"
 
 export interface IclOptions {
   readonly template: PromptTemplate.PromptTemplate

@@ -95,7 +95,7 @@ describe("objective (KL teacher||student + alpha InfoNCE)", () => {
   })
 
   it("InfoNCE with one query is zero (its positive is its only logit)", () => {
-    const batch = { ...makeBatch(3), offsets: [0, 4], queries: makeBatch(3).queries.slice(0, 5), candidates: makeBatch(3).candidates.slice(0, 20), rewards: [1, 2, 3, 4], positives: [3], positiveIds: ["p"] }
+    const batch = { ...makeBatch(3), offsets: [0, 4], queries: (makeBatch(3).queries as Float64Array).slice(0, 5), candidates: (makeBatch(3).candidates as Float64Array).slice(0, 20), rewards: [1, 2, 3, 4], positives: [3], positiveIds: ["p"] }
     expect(objective(batch, options).infoNce).toBeCloseTo(0, 12)
     expect(objective64(batch, options).infoNce).toBeCloseTo(0, 12)
   })
