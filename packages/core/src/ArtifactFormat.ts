@@ -5,7 +5,8 @@ import { writeFileAtomic } from "./internal/atomicFs.js"
 
 /**
  * How a port's value is laid out on disk inside a node's artifact folder. Formats write into a folder
- * that the store renames into place once every port is written, so they need not be atomic themselves.
+ * that the store renames into place once every port is written; each file is still written with
+ * writeFileAtomic (temp file, fsync, rename), so what the rename publishes is on disk, not in caches.
  */
 export interface ArtifactFormat<A> {
   readonly kind: "json" | "records" | "vectors" | "directory"

@@ -1,12 +1,13 @@
-import { Plugin, Ports, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import * as IrCollection from "./IrCollection.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
 
-/** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-const DataDir = Schema.optionalKey(Schema.String)
+const DataDir = Schema.optionalKey(
+  Params.describe(Schema.String, "data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data")
+)
 
 const root = (dataDir: string | undefined) =>
   Effect.gen(function* () {
@@ -79,11 +80,4 @@ export const irCollection = Stage.make({
         qrels: c.qrels
       }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "data",
-  version: "0.1.0",
-  description: "public evaluation and training sets as pipeline inputs",
-  stages: [stsB, snliTriples, irCollection]
 })

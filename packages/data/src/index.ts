@@ -1,3 +1,6 @@
+import { Plugin } from "@embedflow/core"
+import { irCollection, snliTriples, stsB } from "./Stages.js"
+
 export * as AgNews from "./AgNews.js"
 export { type DataError, DataFormatError, DataReadError } from "./DataError.js"
 export * as DataRoot from "./DataRoot.js"
@@ -9,4 +12,11 @@ export * as Snli from "./Snli.js"
 export * as Sst2 from "./Sst2.js"
 export * as StsB from "./StsB.js"
 export * as Trec from "./Trec.js"
-export { irCollection, plugin, snliTriples, stsB } from "./Stages.js"
+export { irCollection, snliTriples, stsB } from "./Stages.js"
+
+export const plugin = Plugin.make({
+  name: "data",
+  version: "0.1.0",
+  description: "public evaluation and training sets as pipeline inputs",
+  stages: [stsB, snliTriples, irCollection]
+})

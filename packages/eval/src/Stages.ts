@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { metric, Params, Plugin, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
+import { metric, Params, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
@@ -102,7 +102,7 @@ export const table = Stage.make({
   version: "1",
   description: "one summary table (Markdown + JSON) from many eval reports: a row per method, a column per data set and metric",
   params: Schema.Struct({
-    title: withDefault(Schema.String, "Results"),
+    title: withDefault(Schema.String, "results"),
     metrics: withDefault(Schema.Array(Schema.String), ["spearman", "ndcg_at_10", "recall_at_100"]),
     percent: withDefault(Params.describe(Schema.Boolean, "show fractions x100, as papers do"), true),
     notes: withDefault(Schema.Array(Schema.String), [])
@@ -121,11 +121,4 @@ export const table = Stage.make({
       )
       return { report: { ...summary, markdown }, files: { path: dir } }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "eval",
-  version: "0.1.0",
-  description: "evaluation stages: STS correlation, ranked retrieval metrics",
-  stages: [sts, retrieval, table]
 })

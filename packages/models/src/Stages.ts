@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { Params, Plugin, Ports, Stage, StageContext, StageError, progress } from "@embedflow/core"
+import { Params, Ports, Stage, StageContext, StageError, progress } from "@embedflow/core"
 import { l2Normalize, matrix, PrincipalComponents } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { ModelHub } from "./ModelHub.js"
@@ -60,12 +60,4 @@ export const embed = Stage.make({
       }
       return { embeddings: { dim: encoder.dim, count: n, data, ids: inputs.texts.map((t) => t.id) } }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "models",
-  version: "0.1.0",
-  description: "encoder inference stages over local model folders (or hub ids)",
-  stages: [embed],
-  layer: ModelHub.layer
 })

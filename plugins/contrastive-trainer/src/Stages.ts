@@ -1,4 +1,4 @@
-import { PositiveInt, PositiveNumber, Ports, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
 import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
 import { gatherBags, type Head, l2Normalize, matrix, type TokenBags, type TokenDelta } from "@embedflow/tensor"
@@ -16,33 +16,20 @@ export const train = Stage.make({
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
-    /** Frozen backbone folder (relative to the graph file). */
-    encoder: Schema.String,
-    /** ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx. */
-    onnxFile: Schema.optionalKey(Schema.String),
+    encoder: Params.describe(Schema.String, "frozen backbone folder (relative to the graph file)"),
+    onnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx")),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     head: withDefault(Schema.Literals(["linear", "adapter"]), "linear"),
-    /** Adapter rank (head: adapter). */
-    rank: withDefault(PositiveInt, 8),
+    rank: Params.describe(withDefault(PositiveInt, 8), "adapter rank (head: adapter)"),
     temperature: withDefault(PositiveNumber, 0.05),
     lr: withDefault(PositiveNumber, 1e-3),
     weightDecay: withDefault(Schema.Number, 0.01),
     warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
     epochs: withDefault(PositiveInt, 3),
-    /** Epochs without a better dev Spearman before stopping (with a dev input). */
-    patience: withDefault(PositiveInt, 2),
-    /**
-     * Also fine-tune the word vectors of the words in the training texts (a per-word delta), for
-     * bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output).
-     */
-    tuneWordVectors: withDefault(Schema.Boolean, false),
-    /** Peak learning rate of the word vectors (default: lr). */
-    wordVectorLr: Schema.optionalKey(PositiveNumber),
-    /**
-     * L2-normalise the exported model's output. false when a later step removes common components
-     * (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it.
-     */
-    normalize: withDefault(Schema.Boolean, true)
+    patience: Params.describe(withDefault(PositiveInt, 2), "epochs without a better dev Spearman before stopping (with a dev input)"),
+    tuneWordVectors: Params.describe(withDefault(Schema.Boolean, false), "also fine-tune the word vectors of the words in the training texts (a per-word delta), for bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output)"),
+    wordVectorLr: Schema.optionalKey(Params.describe(PositiveNumber, "peak learning rate of the word vectors (default: lr)")),
+    normalize: Params.describe(withDefault(Schema.Boolean, true), "L2-normalise the exported model's output. false when a later step removes common components (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it")
   }),
   inputs: { batches: Ports.MaskedBatches, dev: Ports.ScoredPairs },
   optionalInputs: ["dev"],

@@ -1,4 +1,4 @@
-import { Plugin, PortType, Ports, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PortType, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { join } from "node:path"
 import { ExactSearch } from "./ExactSearch.js"
@@ -11,10 +11,8 @@ export const FaissIndexFolder = PortType.directory("FaissIndex", "a faiss index 
 
 const Metric = Schema.Literals(["ip", "l2"])
 const searchParams = {
-  /** IVF lists visited per query; omitted: the value saved with the index. */
-  nprobe: Schema.optionalKey(PositiveInt),
-  /** HNSW candidate list size; omitted: the value saved with the index. */
-  efSearch: Schema.optionalKey(PositiveInt)
+  nprobe: Schema.optionalKey(Params.describe(PositiveInt, "IVF lists visited per query; omitted: the value saved with the index")),
+  efSearch: Schema.optionalKey(Params.describe(PositiveInt, "HNSW candidate list size; omitted: the value saved with the index"))
 }
 const BATCH = 4096
 
@@ -150,11 +148,4 @@ export const exactSearch = Stage.make({
         return { candidates: out }
       })
     )
-})
-
-export const plugin = Plugin.make({
-  name: "faiss-index",
-  version: "0.1.0",
-  description: "faiss vector indexes (Flat/IVF/HNSW/IVF-PQ) with tunable search parameters, and exact search on onnxruntime",
-  stages: [build, search, exactSearch]
 })

@@ -1,4 +1,4 @@
-import { Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { maskBatches } from "./Masker.js"
@@ -10,18 +10,18 @@ export const mask = Stage.make({
   description:
     "MultiCSR false-negative masking: seeded training batches; an in-batch candidate is masked for an anchor when the teacher's cosine is > threshold (mode threshold) or > the anchor's positive cosine - margin (mode gist, as GISTEmbed)",
   params: Schema.Struct({
-    /** Teacher encoder folder (relative to the graph file); unused with mode none. */
-    teacher: Schema.String,
-    /** ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx. */
-    teacherOnnxFile: Schema.optionalKey(Schema.String),
+    teacher: Params.describe(Schema.String, "teacher encoder folder (relative to the graph file); unused with mode none"),
+    teacherOnnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx")),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     mode: withDefault(Schema.Literals(["none", "threshold", "gist"]), "threshold"),
     threshold: withDefault(Schema.Number, 0.9),
-    margin: withDefault(Schema.Number, 0.05),
+    margin: withDefault(
+      Params.describe(Schema.Number, "gist mode: mask a candidate whose teacher cosine is above the positive's minus this (negative: only candidates clearly closer than the positive)"),
+      0.05
+    ),
     batchSize: withDefault(PositiveInt, 64),
     dropLast: withDefault(Schema.Boolean, false),
-    /** false drops each triple's hard negative (the "without hard negatives" ablation). */
-    hardNegatives: withDefault(Schema.Boolean, true)
+    hardNegatives: Params.describe(withDefault(Schema.Boolean, true), "false drops each triple's hard negative (the \"without hard negatives\" ablation)")
   }),
   inputs: { triples: Ports.Triples },
   outputs: { batches: Ports.MaskedBatches, report: Ports.Report },

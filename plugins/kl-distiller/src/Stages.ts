@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Report } from "@embedflow/eval"
 import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
 import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
@@ -20,12 +20,10 @@ export const distill = Stage.make({
   version: "2",
   description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
   params: Schema.Struct({
-    /** Encoder folder (relative to the graph file), used frozen. */
-    encoder: Schema.String,
+    encoder: Params.describe(Schema.String, "encoder folder (relative to the graph file), used frozen"),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
-    /** Rank of the residual adapter; 0 = the encoder's full dimension. */
-    rank: withDefault(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0),
+    rank: Params.describe(withDefault(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0), "rank of the residual adapter; 0 = the encoder's full dimension"),
     epochs: withDefault(PositiveInt, 20),
     batchSize: withDefault(PositiveInt, 32),
     lr: withDefault(PositiveNumber, 1e-3),
@@ -120,13 +118,11 @@ export const retrieve = Stage.make({
   version: "2",
   description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
   params: Schema.Struct({
-    /** Base encoder folder, used when no retriever model is connected. */
-    encoder: Schema.optionalKey(Schema.String),
+    encoder: Schema.optionalKey(Params.describe(Schema.String, "base encoder folder, used when no retriever model is connected")),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
     k: withDefault(PositiveInt, 16),
-    /** Never return a query as its own candidate (when queries are drawn from the pool). */
-    excludeSelf: withDefault(Schema.Boolean, true),
+    excludeSelf: Params.describe(withDefault(Schema.Boolean, true), "never return a query as its own candidate (when queries are drawn from the pool)"),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
   inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, model: Ports.Model },
@@ -167,12 +163,10 @@ export const iclEval = Stage.make({
   version: "1",
   description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.describe(Schema.String, "causal LM folder (relative to the graph file)"),
     k: withDefault(PositiveInt, 4),
     template: withDefault(PromptTemplate.Param, {}),
-    /** Label verbalizers; default: the distinct labels of pool and test, sorted. */
-    labels: Schema.optionalKey(Schema.Array(Schema.String)),
+    labels: Schema.optionalKey(Params.describe(Schema.Array(Schema.String), "label verbalizers; default: the distinct labels of pool and test, sorted")),
     normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
     batchSize: withDefault(PositiveInt, 32)
   }),

@@ -1,4 +1,4 @@
-import { Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub, PromptTemplate } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { scoreCandidates } from "./LlmScorer.js"
@@ -16,8 +16,7 @@ export const loadTask = Stage.make({
     task: Task.TaskName,
     split: Schema.String,
     count: PositiveInt,
-    /** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-    dataDir: Schema.optionalKey(Schema.String)
+    dataDir: Schema.optionalKey(Params.describe(Schema.String, "data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
   }),
   inputs: { exclude: Ports.LabeledExamples },
   optionalInputs: ["exclude"],
@@ -42,11 +41,9 @@ export const score = Stage.make({
   version: "1",
   description: "LLM-R feedback: log p(gold output | candidate demonstration, query) from a causal LM, candidates ranked",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
+    model: Params.describe(Schema.String, "causal LM folder (relative to the graph file)"),
     template: withDefault(PromptTemplate.Param, {}),
-    /** Candidates kept per query (the best-ranked by the retriever, the query itself excluded). */
-    candidatesPerQuery: withDefault(PositiveInt, 16),
+    candidatesPerQuery: Params.describe(withDefault(PositiveInt, 16), "candidates kept per query (the best-ranked by the retriever, the query itself excluded)"),
     batchSize: withDefault(PositiveInt, 32)
   }),
   inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, candidates: Ports.Candidates },

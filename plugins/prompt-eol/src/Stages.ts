@@ -1,4 +1,4 @@
-import { Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { DEFAULT_DEMONSTRATION_END, makePromptEolEncoder, promptEolTemplate } from "./PromptEol.js"
 
@@ -9,12 +9,9 @@ export const embed = Stage.make({
   version: "1",
   description: "PromptEOL sentence embeddings: a causal LM's last-token hidden state after the one-word template, optionally with in-context demonstrations",
   params: Schema.Struct({
-    /** Causal LM folder (relative to the graph file). */
-    model: Schema.String,
-    /** Must contain {text} once. */
-    template: withDefault(Schema.String, promptEolTemplate),
-    /** Prepended as filled templates closed by their word (PromptEOL's in-context variant). */
-    demonstrations: withDefault(Schema.Array(DemonstrationParam), []),
+    model: Params.describe(Schema.String, "causal LM folder (relative to the graph file)"),
+    template: Params.describe(withDefault(Schema.String, promptEolTemplate), "must contain {text} once"),
+    demonstrations: Params.describe(withDefault(Schema.Array(DemonstrationParam), []), "prepended as filled templates closed by their word (PromptEOL's in-context variant)"),
     demonstrationEnd: withDefault(Schema.String, DEFAULT_DEMONSTRATION_END),
     batchSize: withDefault(PositiveInt, 16),
     normalize: withDefault(Schema.Boolean, true),

@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { EmbeddingCache, HeadFolder, ModelHub } from "@embedflow/models"
 import { Mlp, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
@@ -13,8 +13,7 @@ export const train = Stage.make({
   version: "1",
   description: "LLM-R reward model: a scoring head over a frozen encoder's [CLS] query [SEP] demo embedding, listwise CE (top-ranked vs sampled bottom)",
   params: Schema.Struct({
-    /** Encoder folder (relative to the graph file), used frozen. */
-    encoder: Schema.String,
+    encoder: Params.describe(Schema.String, "encoder folder (relative to the graph file), used frozen"),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "cls"),
     maxLength: withDefault(PositiveInt, 128),
     hidden: withDefault(PositiveInt, 64),
