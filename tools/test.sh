@@ -17,5 +17,7 @@ node tools/sync-workspace.mjs --check || rc=1
 node tools/typecheck.mjs || rc=1
 find packages plugins tools examples e2e bench -maxdepth 2 -name test-results.json -delete
 npx nx run-many -t test --outputStyle=static || rc=1
+# Every benchmark, briefly (about 2 minutes): a broken bench fails here, not when someone measures.
+(cd bench && npm run bench --silent -- --quick) || rc=1
 node tools/test-summary.mjs
 exit $rc
