@@ -116,7 +116,8 @@ export const train = Stage.make({
           objectiveBefore,
           objectiveAfter: objective(result.head, batches, dim, params.temperature, result.tokenDelta),
           ...(result.tokenDelta ? { wordVectors: { tuned: result.tokenDelta.tokens.length, changed: result.tokenDelta.changedTokens() } } : {}),
-          devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev,
+          // Without a dev input there is no dev score: the key is left out (a report is JSON).
+          ...(inputs.dev !== undefined ? { devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev ?? null } : {}),
           distinctTexts: cache.count,
           batches: batches.length,
           maskedBatches: batches.filter((b) => b.mask).length,

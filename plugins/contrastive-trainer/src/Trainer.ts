@@ -131,7 +131,7 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
     let stoppedEarly = false
 
     const initialDev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
-    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature, tokenDelta), dev: initialDev, lr: 0 }
+    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature, tokenDelta), ...(initialDev === undefined ? {} : { dev: initialDev }), lr: 0 }
     history.push(initial)
     if (initialDev !== undefined) stopping.update(initialDev, params)
     if (options.onEpoch) yield* options.onEpoch(initial)
@@ -159,7 +159,7 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
         if (options.onStep) yield* options.onStep(step, total, loss)
       }
       const dev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
-      const record: EpochRecord = { epoch, trainLoss: sum / n, dev, lr }
+      const record: EpochRecord = { epoch, trainLoss: sum / n, ...(dev === undefined ? {} : { dev }), lr }
       history.push(record)
       if (options.onEpoch) yield* options.onEpoch(record)
       if (dev === undefined) {
