@@ -21,9 +21,10 @@ fi
 
 # 2. npm packages, as locked. Install scripts stay off: the two that matter (onnxruntime-node,
 #    faiss-node) would download binaries; faiss is built from Debian's sources in step 3 instead.
-#    `npm install` rather than `npm ci`: npm 11 writes lock files without other platforms' optional
-#    packages (@nx/nx-darwin-*, @deno/win32-*), which `npm ci` then rejects as out of sync; with the
-#    lock present, `npm install` installs the locked versions and leaves the lock unchanged.
+#    The lock lists every platform's optional packages (@nx/nx-darwin-*, @deno/win32-*, ...) as
+#    `npm install` writes them, so installing from it leaves it byte-identical; tools/test.sh fails
+#    when set-up changes a tracked file. (A lock written without them is re-expanded by every install:
+#    after `npm install <pkg> -w <workspace>`, run a plain `npm install` and commit the lock it leaves.)
 stamp=node_modules/.embedflow-install-stamp
 want="$(sha256sum package-lock.json | cut -c1-64)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

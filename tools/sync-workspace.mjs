@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // Keeps each workspace package's tsconfig `references` and package.json `dependencies` in step with
 // the @embedflow packages its src/ imports, so `tsc -b` builds them in order on a fresh clone.
-// Usage: node tools/sync-workspace.mjs [--check]   (--check: report and exit 1 instead of writing)
+// It also enforces one direction of dependencies: a plugin (plugins/*) never imports or depends on
+// another plugin, in src/ or test/, package.json or tsconfig; shared parts belong in packages/*.
+// Usage: node tools/sync-workspace.mjs [--check] [--root DIR]
+//   --check: report and exit 1 instead of writing; --root: the repo to check (default: this one)
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 
-const root = path.resolve(import.meta.dirname, "..")
+const rootAt = process.argv.indexOf("--root")
+const root = rootAt > 0 ? path.resolve(process.argv[rootAt + 1]) : path.resolve(import.meta.dirname, "..")
 const check = process.argv.includes("--check")
 const dirs = [
   ...["packages", "plugins", "tools", "examples"].flatMap((g) => readdirSync(path.join(root, g)).map((d) => path.join(g, d))),
@@ -21,6 +25,38 @@ const sources = (dir) =>
   })
 
 let problems = 0
+
+// One direction: plugins depend on packages, never on each other. Not fixable by writing, so it fails either way.
+const plugins = new Set([...byName].filter(([, d]) => d.startsWith("plugins" + path.sep) || d.startsWith("plugins/")).map(([n]) => n))
+let violations = 0
+for (const dir of dirs.filter((d) => d.startsWith("plugins"))) {
+  const self = JSON.parse(readFileSync(path.join(root, dir, "package.json"), "utf8"))
+  const report = (where, name) => {
+    console.log(`${where}: ${self.name} depends on the plugin ${name}; a plugin never imports another plugin (move the shared part to core, models, tensor, data or eval)`)
+    violations++
+  }
+  for (const field of ["dependencies", "devDependencies", "peerDependencies", "optionalDependencies"]) {
+    for (const name of Object.keys(self[field] ?? {})) if (name !== self.name && plugins.has(name)) report(`${dir}/package.json ${field}`, name)
+  }
+  const tsconfigFile = path.join(root, dir, "tsconfig.json")
+  if (existsSync(tsconfigFile)) {
+    for (const ref of JSON.parse(readFileSync(tsconfigFile, "utf8")).references ?? []) {
+      const target = path.normalize(path.join(dir, ref.path))
+      const name = [...byName].find(([, d]) => d === target)?.[0]
+      if (name && name !== self.name && plugins.has(name)) report(`${dir}/tsconfig.json references`, name)
+    }
+  }
+  for (const sub of ["src", "test"]) {
+    if (!existsSync(path.join(root, dir, sub))) continue
+    for (const file of sources(path.join(root, dir, sub))) {
+      readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+        for (const m of line.matchAll(/(?:from|import)\s*\(?\s*"(@embedflow\/[a-z0-9-]+)/g)) {
+          if (m[1] !== self.name && plugins.has(m[1])) report(`${path.relative(root, file)}:${i + 1}`, m[1])
+        }
+      })
+    }
+  }
+}
 for (const dir of dirs) {
   const src = path.join(root, dir, existsSync(path.join(root, dir, "src")) ? "src" : "test")
   const tsconfigFile = path.join(root, dir, "tsconfig.json")
@@ -58,4 +94,4 @@ for (const dir of dirs) {
     }
   }
 }
-if (check && problems > 0) process.exit(1)
+if (violations > 0 || (check && problems > 0)) process.exit(1)

@@ -18,7 +18,7 @@ import * as ort from "onnxruntime-node"
 const repeats = Number(process.argv[2] ?? 5)
 const batchSize = Number(process.argv[3] ?? 256)
 const root = resolve(import.meta.dirname, "../..")
-const stsFile = resolve(root, "../shared/data/stsbenchmark/sts-test.csv")
+const stsFile = join(process.env.EMBEDFLOW_DATA ?? resolve(root, "../shared/data"), "stsbenchmark/sts-test.csv")
 const rows = readFileSync(stsFile, "utf8").split("\n").filter((l) => l.length > 0).map((l) => l.split("\t"))
 const base = rows.flatMap((r) => [r[5]!, r[6]!])
 const texts = Array.from({ length: repeats }, () => base).flat()

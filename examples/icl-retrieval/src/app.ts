@@ -11,9 +11,8 @@ import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { Bm25 } from "@embedflow/bm25"
 import { KlDistiller, RetrieverFolder } from "@embedflow/kl-distiller"
-import { type LabeledExample, PromptTemplate } from "@embedflow/llm-scorer"
-import { EmbeddingCache, encoderConfig, makeCausalLM, makeEncoder } from "@embedflow/models"
-import { RewardModelFolder } from "@embedflow/reward-cross-encoder"
+import type { Ports } from "@embedflow/core"
+import { EmbeddingCache, encoderConfig, HeadFolder, makeCausalLM, makeEncoder, PromptTemplate } from "@embedflow/models"
 import { Effect } from "effect"
 
 const here = path.dirname(new URL(import.meta.url).pathname)
@@ -49,6 +48,8 @@ const runDir = (() => {
   return path.join(runs, all.sort().at(-1)!)
 })()
 
+type LabeledExample = Ports.LabeledExample
+
 const pool: Array<LabeledExample> = fs
   .readFileSync(path.join(runDir, "outputs", "pool", "examples.jsonl"), "utf8")
   .split("\n")
@@ -65,7 +66,7 @@ const program = Effect.gen(function* () {
   } else if (k > 0) {
     const trained = values.method === "llm-r" ? yield* Effect.promise(() => RetrieverFolder.read(path.join(runDir, "outputs", "retriever", "model"))) : undefined
     const backbone = trained?.config.backbone ?? { model: path.resolve(values.encoder!), pooling: "mean" as const, normalize: true, maxLength: 128 }
-    const encoder = yield* makeEncoder(encoderConfig(RewardModelFolder.encoderConfig(backbone)))
+    const encoder = yield* makeEncoder(encoderConfig(HeadFolder.encoderConfig(backbone)))
     const demoTexts = pool.map((d) => KlDistiller.demonstrationText({ text: d.text, output: d.label }))
     const cache = yield* EmbeddingCache.build(encoder, [question, ...demoTexts], { batchSize: 64 })
     const dim = trained ? trained.head.outputDim : cache.dim

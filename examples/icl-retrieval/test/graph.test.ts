@@ -36,7 +36,7 @@ describe("examples/icl-retrieval/graph.yaml", () => {
   it("runs end to end: two LLM-R rounds and the ICL table with every method", async () => {
     const graph = await smallGraph()
     const registry = new Plugin.Registry(
-      await Promise.all(["@embedflow/bm25", "@embedflow/llm-scorer", "@embedflow/reward-cross-encoder", "@embedflow/kl-distiller"].map(Plugin.load))
+      await Promise.all(["@embedflow/bm25", "@embedflow/llm-scorer", "@embedflow/reward-cross-encoder", "@embedflow/kl-distiller"].map((name) => Plugin.load(name)))
     )
     const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-icl-retrieval-"))
     try {
@@ -47,14 +47,24 @@ describe("examples/icl-retrieval/graph.yaml", () => {
         }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(store)))
       )
       const report = result.nodes.icl!.outputs.report as {
-        table: { rows: Array<{ method: string; k: number; accuracy: number; total: number }> }
+        table: { rows: Array<{ method: string; k: number; accuracy: number; correct: number; total: number }> }
         markdown: string
+        labels: Array<string>
+        predictions: Record<string, Array<{ id: string; gold: string; predicted: string; demonstrations: Array<string> }>>
       }
       expect(report.table.rows.map((r) => r.method)).toEqual(["zero-shot", "random", "BM25", "base encoder", "LLM-R retriever"])
+      const testIds = (result.nodes.test!.outputs.examples as Array<{ id: string }>).map((e) => e.id)
       for (const r of report.table.rows) {
+        // Each row is recomputed from its predictions: 12 test queries, each answered with one of the
+        // task's labels, after k demonstrations (none zero-shot, k = 2 otherwise).
+        const predictions = report.predictions[r.method]!
+        expect(predictions.map((p) => p.id)).toEqual(testIds)
+        expect(predictions.every((p) => report.labels.includes(p.predicted) && report.labels.includes(p.gold))).toBe(true)
+        expect(predictions.map((p) => p.demonstrations.length)).toEqual(testIds.map(() => (r.method === "zero-shot" ? 0 : 2)))
+        expect(r.k).toBe(r.method === "zero-shot" ? 0 : 2)
         expect(r.total).toBe(12)
-        expect(r.accuracy).toBeGreaterThanOrEqual(0)
-        expect(r.accuracy).toBeLessThanOrEqual(1)
+        expect(r.correct).toBe(predictions.filter((p) => p.predicted === p.gold).length)
+        expect(r.accuracy).toBe(r.correct / r.total)
       }
       // Round 2 mined its candidates with the round-1 retriever: every pool example got k of them.
       const mined = result.nodes["candidates-2"]!.outputs.candidates as Array<{ queryId: string; docId: string }>

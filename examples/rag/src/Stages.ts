@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, Stage, StageError, withDefault } from "@embedflow/core"
+import { NonNegativeInt, Ports, PositiveInt, Stage, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { checkChunkOptions, chunkDocument, defaultChunkOptions } from "./Chunker.js"
 
@@ -22,11 +21,4 @@ export const chunk = Stage.make({
       },
       catch: (e) => new StageError({ message: (e as Error).message, cause: e })
     })
-})
-
-export const plugin = Plugin.make({
-  name: "rag",
-  version: "0.1.0",
-  description: "retrieval-augmented generation helpers: text chunking",
-  stages: [chunk]
 })

@@ -1,3 +1,6 @@
+import { Plugin } from "@embedflow/core"
+import { chunk } from "./Stages.js"
+
 export { type Chunk, chunkDocument, type ChunkOptions, chunkSpans, checkChunkOptions, defaultChunkOptions } from "./Chunker.js"
 export { ChunkIndex, type EncoderSpec, exactTopK, type Hit, type IndexKind, type IndexMeta } from "./ChunkIndex.js"
 export { DOCUMENT_EXTENSIONS, type Document, readCorpus } from "./Corpus.js"
@@ -18,4 +21,11 @@ export {
 } from "./Rag.js"
 export { RagError, type RagErrorReason } from "./RagError.js"
 export { type RunningServer, type ServerOptions, startServer } from "./Server.js"
-export { chunk, plugin } from "./Stages.js"
+export { chunk} from "./Stages.js"
+
+export const plugin = Plugin.make({
+  name: "rag",
+  version: "0.1.0",
+  description: "retrieval-augmented generation helpers: text chunking",
+  stages: [chunk]
+})

@@ -72,7 +72,7 @@ describe("embedflow CLI", () => {
   it("scaffolds a plugin whose stage loads and runs", async () => {
     const files = pluginTemplate("my-plugin")
     expect(Object.keys(files).sort()).toEqual(
-      ["README.md", "package.json", "src/MyPlugin.ts", "src/index.ts", "test/MyPlugin.test.ts", "tsconfig.json", "vitest.config.ts"].sort()
+      ["README.md", "example.yaml", "package.json", "src/MyPlugin.ts", "src/index.ts", "test/MyPlugin.test.ts", "tsconfig.json", "vitest.config.ts"].sort()
     )
     // Written inside the repo so that its imports resolve like a real workspace package's.
     const dir = await fs.mkdtemp(path.join(fileURLToPath(new URL("../../../plugins/", import.meta.url)), ".scaffold-"))

@@ -4,9 +4,9 @@ import { Schema } from "effect"
 import { writeFileAtomic } from "./internal/atomicFs.js"
 
 /**
- * How a port's value is laid out on disk inside a node's artifact folder. Formats write into a temp
- * folder that the store renames into place once every port and the manifest are written; the formats
- * here still write each file atomically (temp + fsync + rename), so a file is never seen half-written.
+ * How a port's value is laid out on disk inside a node's artifact folder. Formats write into a folder
+ * that the store renames into place once every port is written; each file is still written with
+ * writeFileAtomic (temp file, fsync, rename), so what the rename publishes is on disk, not in caches.
  */
 export interface ArtifactFormat<A> {
   readonly kind: "json" | "records" | "vectors" | "directory"

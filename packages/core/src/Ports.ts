@@ -32,3 +32,9 @@ export const Model = PortType.directory("Model", "a model folder (ONNX + tokeniz
 export const Report = PortType.json("Report", Schema.Unknown, "a JSON report (metrics, tables)")
 
 export const Folder = PortType.directory("Folder", "a folder of files (reports, exported artifacts)")
+
+// Port types that one plugin produces and others consume live here, so no plugin imports another.
+export * from "./LabeledExamples.js"
+export * from "./MaskedBatches.js"
+export * from "./RetrievalPorts.js"
+export * from "./ScoredCandidates.js"

@@ -16,6 +16,8 @@ export { formatProblem, type GraphProblem, GraphValidationError } from "./GraphE
 export { GraphSpec, NodeSpec } from "./GraphSpec.js"
 export * as Plugin from "./Plugin.js"
 export * as PortType from "./PortType.js"
+// The port interface as a top-level name, so declaration emit can name the type Stage.make returns.
+export type { PortType as Port, PortValue } from "./PortType.js"
 export * as Ports from "./Ports.js"
 export type { RunEvent, RunEventListener } from "./RunEvent.js"
 export * as Runner from "./Runner.js"

@@ -1,6 +1,9 @@
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
-import { Graph, type GraphProblem, GraphValidationError } from "../src/index.js"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { ArtifactStore, Graph, type GraphProblem, GraphValidationError, makeFileSystem, Plan } from "../src/index.js"
 import { registry } from "./fixtures.js"
 
 const problemsOf = (raw: unknown): ReadonlyArray<GraphProblem> => {
@@ -69,11 +72,23 @@ describe("Graph.validate", () => {
   })
 
   it("fills param defaults, which then count in the cache key", () => {
-    const graph = Effect.runSync(
-      Graph.validate({ name: "d", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", inputs: { values: "n.values" } }] }, registry)
-    )
+    const validate = (params?: Record<string, unknown>) =>
+      Effect.runSync(
+        Graph.validate(
+          { name: "d", nodes: [{ id: "n", stage: "test/range", params: { n: 2 } }, { id: "s", stage: "test/sum", ...(params ? { params } : {}), inputs: { values: "n.values" } }] },
+          registry
+        )
+      )
+    const graph = validate()
     expect(graph.nodes[1]!.params).toEqual({ scale: 1 })
     expect(graph.nodes[1]!.paramsJson).toEqual({ scale: 1 })
+    // A default left out and the same value written out are one computation; another value is not.
+    const store = makeFileSystem(fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-defaults-key-")))
+    const key = (g: ReturnType<typeof validate>) =>
+      Effect.runSync(Plan.make(g).pipe(Effect.provideService(ArtifactStore, store))).nodes.find((p) => p.node.id === "s")!.key
+    expect(key(graph)).toMatch(/^[0-9a-f]{16,}$/)
+    expect(key(validate({ scale: 1 }))).toBe(key(graph))
+    expect(key(validate({ scale: 2 }))).not.toBe(key(graph))
   })
 
   it("does not require optional inputs", () => {

@@ -1,4 +1,5 @@
 import { Effect, Schema, Stream } from "effect"
+import { Ports } from "@embedflow/core"
 import { DataFormatError } from "./DataError.js"
 import * as DataRoot from "./DataRoot.js"
 import { preview, readLines, streamFrom } from "./internal/lines.js"
@@ -27,15 +28,9 @@ export const Query = Schema.Struct({
 })
 export type Query = typeof Query.Type
 
-export const Qrel = Schema.Struct({
-  queryId: Schema.String,
-  docId: Schema.String,
-  /** Graded gain, higher is more relevant; > 0 relevant, 0 judged but not relevant. */
-  relevance: Schema.Number,
-  /** The code as published (Cranfield: -1, 1..4, lower is more relevant). */
-  code: Schema.optionalKey(Schema.Number)
-})
-export type Qrel = typeof Qrel.Type
+/** The relevance-judgment record lives with the port types in core. */
+export const Qrel = Ports.Qrel
+export type Qrel = Ports.Qrel
 
 export const Collection = Schema.Struct({
   name: Name,

@@ -1,11 +1,8 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import { NonNegativeInt, Params, Ports, type PortType, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { loadBeir } from "./Beir.js"
 import type { Shape } from "./ColumnMapping.js"
-import { LabeledExamples } from "./LabeledExamples.js"
 import { Format, load, type LoadError, type LoadReport, OnError, type Tick } from "./LoadData.js"
-import { Candidates, Qrels } from "./RetrievalPorts.js"
 
 const commonParams = {
   path: Params.filePath("a file or folder (relative to the graph file): JSONL, CSV, TSV, Parquet; folders of shards (Hugging Face layout)"),
@@ -67,9 +64,9 @@ export const loadTexts = loader("texts", Ports.Texts, "texts", "texts with ids f
 export const loadPairs = loader("pairs", Ports.Triples, "pairs", "(anchor, positive) pairs: `query`/`pos` (FlagEmbedding), `anchor`/`positive` (sentence-transformers), `sentence1`/`sentence2`")
 export const loadTriples = loader("triples", Ports.Triples, "triples", "(anchor, positive, negative) triples, one per negative: `query`/`pos`/`neg` lists, `anchor`/`positive`/`negative`, `negative_1..n`")
 export const loadScoredPairs = loader("scored-pairs", Ports.ScoredPairs, "pairs", "scored sentence pairs: `sentence1`, `sentence2`, `score`")
-export const loadLabelled = loader("labelled", LabeledExamples, "examples", "labelled examples: `text`, `label` (numbers become their decimal text)")
-export const loadQrels = loader("qrels", Qrels, "qrels", "relevance judgments: `query-id`, `corpus-id`, `score` (BEIR's qrels TSV)")
-export const loadCandidates = loader("candidates", Candidates, "candidates", "ranked candidates: `query-id`, `corpus-id`, `score`, optional `rank` (else by score) and `text`")
+export const loadLabelled = loader("labelled", Ports.LabeledExamples, "examples", "labelled examples: `text`, `label` (numbers become their decimal text)")
+export const loadQrels = loader("qrels", Ports.Qrels, "qrels", "relevance judgments: `query-id`, `corpus-id`, `score` (BEIR's qrels TSV)")
+export const loadCandidates = loader("candidates", Ports.Candidates, "candidates", "ranked candidates: `query-id`, `corpus-id`, `score`, optional `rank` (else by score) and `text`")
 
 export const loadBeirStage = Stage.make({
   name: "data/load-beir",
@@ -81,7 +78,7 @@ export const loadBeirStage = Stage.make({
     onError: withDefault(OnError, "fail")
   }),
   inputs: {},
-  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Qrels, report: Ports.Report },
+  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Ports.Qrels, report: Ports.Report },
   run: (params) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext

@@ -1,17 +1,14 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Plugin, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
 import { dataSetFolders } from "./DataSetFolders.js"
 import * as IrCollection from "./IrCollection.js"
-import { loadStages } from "./LoadStages.js"
-import { labelledSet, snliPairs } from "./TaskStages.js"
-import { Qrels } from "./RetrievalPorts.js"
 import * as Snli from "./Snli.js"
 import * as StsB from "./StsB.js"
 
-/** Data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data. */
-const DataDir = Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
+const DataDir = Schema.optionalKey(
+  Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data")
+)
 
 const root = (dataDir: string | undefined) =>
   Effect.gen(function* () {
@@ -75,7 +72,7 @@ export const irCollection = Stage.make({
     dataDir: DataDir
   }),
   inputs: {},
-  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Qrels },
+  outputs: { documents: Ports.Texts, queries: Ports.Texts, qrels: Ports.Qrels },
   reads: (params, context) => dataSetFolders(params.dataDir, context, params.collection),
   run: (params) =>
     Effect.gen(function* () {
@@ -87,11 +84,4 @@ export const irCollection = Stage.make({
         qrels: c.qrels
       }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "data",
-  version: "0.1.0",
-  description: "public evaluation and training sets as pipeline inputs",
-  stages: [stsB, snliTriples, irCollection, labelledSet, snliPairs, ...loadStages]
 })

@@ -4,10 +4,11 @@ import { Effect, Schema } from "effect"
 import * as AgNews from "./AgNews.js"
 import type { DataError } from "./DataError.js"
 import type { LoadOptions } from "./DataRoot.js"
-import type { LabeledExample } from "./LabeledExamples.js"
 import * as Snli from "./Snli.js"
 import * as Sst2 from "./Sst2.js"
 import * as Trec from "./Trec.js"
+
+type LabeledExample = Ports.LabeledExample
 
 /**
  * The built-in sets as evaluation tasks: labelled examples for classification and clustering, and

@@ -1,8 +1,6 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import type { DataError } from "./DataError.js"
-import { LabeledExamples } from "./LabeledExamples.js"
 import { dataSetFolders } from "./DataSetFolders.js"
 import { capPerLabel, labelledExamples, LabelledSet, snliPairLabels } from "./TaskSets.js"
 
@@ -31,7 +29,7 @@ export const labelledSet = Stage.make({
     dataDir: Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
   }),
   inputs: {},
-  outputs: { examples: LabeledExamples, texts: Ports.Texts },
+  outputs: { examples: Ports.LabeledExamples, texts: Ports.Texts },
   reads: (params, context) => dataSetFolders(params.dataDir, context, labelledSetFolders[params.set]),
   run: (params) =>
     Effect.gen(function* () {

@@ -1,13 +1,10 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
-import { metric, Params, Plugin, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
-import { Candidates, Qrels } from "@embedflow/data"
+import { metric, Params, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import * as Report from "./Report.js"
 import * as Retrieval from "./Retrieval.js"
 import { type EvalReport, summarize } from "./Summary.js"
 import { evaluateSts, type Matrix } from "./Sts.js"
-import { taskStages } from "./TaskStages.js"
 
 const fail = (message: string) => new StageError({ message })
 
@@ -83,7 +80,7 @@ export const retrieval = Stage.make({
     method: Schema.optionalKey(Params.describe(Schema.String, "row label in summary tables (default: title)")),
     dataset: Schema.optionalKey(Params.describe(Schema.String, "column group in summary tables (default: title)"))
   }),
-  inputs: { candidates: Candidates, qrels: Qrels },
+  inputs: { candidates: Ports.Candidates, qrels: Ports.Qrels },
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -106,7 +103,7 @@ export const table = Stage.make({
   version: "1",
   description: "one summary table (Markdown + JSON) from many eval reports: a row per method, a column per data set and metric",
   params: Schema.Struct({
-    title: withDefault(Schema.String, "Results"),
+    title: withDefault(Schema.String, "results"),
     metrics: withDefault(Schema.Array(Schema.String), ["spearman", "ndcg_at_10", "recall_at_100"]),
     percent: withDefault(Params.describe(Schema.Boolean, "show fractions x100, as papers do"), true),
     notes: withDefault(Schema.Array(Schema.String), [])
@@ -125,11 +122,4 @@ export const table = Stage.make({
       )
       return { report: { ...summary, markdown }, files: { path: dir } }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "eval",
-  version: "0.1.0",
-  description: "evaluation stages: STS correlation, ranked retrieval metrics, MTEB classification, clustering, pair classification, reranking",
-  stages: [sts, retrieval, table, ...taskStages]
 })

@@ -1,5 +1,5 @@
 import type { Ports } from "@embedflow/core"
-import { type Candidate, type DataError, IrCollection, labelledExamples, snliPairLabels, StsB } from "@embedflow/data"
+import { type DataError, IrCollection, labelledExamples, snliPairLabels, StsB } from "@embedflow/data"
 import { Effect } from "effect"
 import { EvalError } from "./EvalError.js"
 import { type MtebResult, mainScoreOf, writeMtebResult } from "./MtebResult.js"
@@ -29,7 +29,7 @@ export interface SuiteProviders<E, R> {
   readonly embed: Tasks.Embed<E, R>
   readonly search: Tasks.Search<E, R>
   /** Reranking candidates for a collection's queries (e.g. BM25's top k). */
-  readonly rerankCandidates: (documents: ReadonlyArray<Ports.TextRecord>, queries: ReadonlyArray<Ports.TextRecord>) => Effect.Effect<ReadonlyArray<Candidate>, E, R>
+  readonly rerankCandidates: (documents: ReadonlyArray<Ports.TextRecord>, queries: ReadonlyArray<Ports.TextRecord>) => Effect.Effect<ReadonlyArray<Ports.Candidate>, E, R>
   /** Called after each task (progress). */
   readonly onResult?: (result: MtebResult) => Effect.Effect<void, never, R>
 }

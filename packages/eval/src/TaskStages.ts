@@ -1,7 +1,5 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
 import * as path from "node:path"
 import { metric, Params, Ports, PortType, PositiveInt, Stage, StageContext, StageError, type Vectors, withDefault } from "@embedflow/core"
-import { Candidates, LabeledExamples, Qrels } from "@embedflow/data"
 import { Effect, Schema } from "effect"
 import { type MtebResult, writeMtebResult } from "./MtebResult.js"
 import type { Matrix } from "./Sts.js"
@@ -89,7 +87,7 @@ export const classification = Stage.make({
     nExperiments: withDefault(PositiveInt, 10),
     samplesPerLabel: withDefault(PositiveInt, 32)
   }),
-  inputs: { train: LabeledExamples, test: LabeledExamples, trainEmbeddings: Ports.Embeddings, testEmbeddings: Ports.Embeddings },
+  inputs: { train: Ports.LabeledExamples, test: Ports.LabeledExamples, trainEmbeddings: Ports.Embeddings, testEmbeddings: Ports.Embeddings },
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -112,7 +110,7 @@ export const clustering = Stage.make({
   version: "1",
   description: "MTEB clustering: mini-batch k-means (k = labels, batch 500) on the embeddings, V-measure against the labels",
   params: Schema.Struct(labelParams),
-  inputs: { examples: LabeledExamples, embeddings: Ports.Embeddings },
+  inputs: { examples: Ports.LabeledExamples, embeddings: Ports.Embeddings },
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -130,8 +128,8 @@ export const reranking = Stage.make({
   inputs: {
     documents: Ports.Texts,
     queries: Ports.Texts,
-    qrels: Qrels,
-    candidates: Candidates,
+    qrels: Ports.Qrels,
+    candidates: Ports.Candidates,
     documentEmbeddings: Ports.Embeddings,
     queryEmbeddings: Ports.Embeddings
   },

@@ -1,5 +1,8 @@
 import type { Ports } from "@embedflow/core"
-import type { Candidate, IrCollection, LabeledExample } from "@embedflow/data"
+import type { IrCollection } from "@embedflow/data"
+
+type Candidate = Ports.Candidate
+type LabeledExample = Ports.LabeledExample
 import { Effect } from "effect"
 import { evaluateClassification, undersamplingPlan } from "./Classification.js"
 import { pearson, spearman } from "./Correlation.js"

@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
-import { type Candidate, Candidates, plugin as dataPlugin } from "@embedflow/data"
+import { plugin as dataPlugin } from "@embedflow/data"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { MtebResult, plugin, Suite, type Tasks } from "../src/index.js"
@@ -27,7 +27,7 @@ const embed: Tasks.Embed = (texts) =>
 /** Brute-force top-k by inner product: the test's own search (the CLI uses faiss-index). */
 const search: Tasks.Search<never, never> = (corpus, queries, k) =>
   Effect.sync(() => {
-    const out: Array<Candidate> = []
+    const out: Array<Ports.Candidate> = []
     for (let q = 0; q < queries.count; q++) {
       const scores = Array.from({ length: corpus.count }, (_, d) => {
         let s = 0
@@ -105,7 +105,7 @@ const candidatesStage = Stage.make({
   description: "top-50 documents by hashed bag-of-words inner product",
   params: Schema.Struct({}),
   inputs: { corpus: Ports.Texts, queries: Ports.Texts },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (_p, inputs) =>
     Effect.gen(function* () {
       const d = yield* embed(inputs.corpus.map((t) => t.text))

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { Params, Plugin, Ports, PortType, Stage, StageContext, StageError, progress } from "@embedflow/core"
-import { PrincipalComponents } from "@embedflow/tensor"
+import { Params, Ports, Stage, StageContext, StageError, progress } from "@embedflow/core"
+import { l2Normalize, matrix, PrincipalComponents } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { ModelHub } from "./ModelHub.js"
 
@@ -9,15 +9,6 @@ import { ModelHub } from "./ModelHub.js"
 const modelLocation = (model: string, resolvePath: (p: string) => string): string => {
   const local = resolvePath(model)
   return model.startsWith(".") || path.isAbsolute(model) || existsSync(local) ? local : model
-}
-
-const normalizeRows = (data: Float32Array, dim: number) => {
-  for (let r = 0; r < data.length / dim; r++) {
-    let s = 0
-    for (let d = 0; d < dim; d++) s += data[r * dim + d]! * data[r * dim + d]!
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0
-    for (let d = 0; d < dim; d++) data[r * dim + d]! *= inv
-  }
 }
 
 export const embed = Stage.make({
@@ -65,19 +56,8 @@ export const embed = Stage.make({
       }
       if (params.removeComponents > 0 && n > 0) {
         data = PrincipalComponents.fit(data, encoder.dim, { components: params.removeComponents }).apply(data)
-        if (params.normalize) normalizeRows(data, encoder.dim)
+        if (params.normalize) data = l2Normalize(matrix(n, encoder.dim, data)).y.data
       }
       return { embeddings: { dim: encoder.dim, count: n, data, ids: inputs.texts.map((t) => t.id) } }
     })
 })
-
-export const plugin = Plugin.make({
-  name: "models",
-  version: "0.1.0",
-  description: "encoder inference stages over local model folders (or hub ids)",
-  stages: [embed],
-  layer: ModelHub.layer
-})
-
-// Keeps `PortType` referenced so declaration emit can name the port types (TS2742).
-export type { PortType }

@@ -1,3 +1,7 @@
+import { Plugin } from "@embedflow/core"
+import { ModelHub } from "./ModelHub.js"
+import { embed } from "./Stages.js"
+
 export {
   CausalLM,
   type CausalLMOptions,
@@ -46,5 +50,16 @@ export {
   type TopLogprob
 } from "./OpenAiCausalLM.js"
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
-export { embed, plugin } from "./Stages.js"
+export { embed} from "./Stages.js"
 export { readTokenBags, type TokenBagsOptions } from "./TokenBags.js"
+export * as HeadFolder from "./HeadFolder.js"
+export * as PromptTemplate from "./PromptTemplate.js"
+export type { Demonstration, PromptPair } from "./PromptTemplate.js"
+
+export const plugin = Plugin.make({
+  name: "models",
+  version: "0.1.0",
+  description: "encoder inference stages over local model folders (or hub ids)",
+  stages: [embed],
+  layer: ModelHub.layer
+})

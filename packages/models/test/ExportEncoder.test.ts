@@ -43,7 +43,7 @@ const viaOrt = async (dir: string) => {
   try {
     const feeds: Record<string, ort.Tensor> = {}
     for (const name of session.inputNames) {
-      const t = enc[name] as { data: BigInt64Array; dims: Array<number> }
+      const t = (enc as unknown as Record<string, { data: BigInt64Array; dims: Array<number> }>)[name]!
       feeds[name] = new ort.Tensor("int64", t.data, t.dims)
     }
     const out = await session.run(feeds)

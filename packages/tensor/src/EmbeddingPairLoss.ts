@@ -10,7 +10,7 @@
  */
 import { cosineMatrix, cosineMatrixBackward } from "./Cosine.js"
 import { type Head } from "./Head.js"
-import { infoNce, symmetricInfoNce } from "./InfoNce.js"
+import { infoNce } from "./InfoNce.js"
 import { concatRows, type Matrix, matrix, sliceRows } from "./Matrix.js"
 
 export interface EmbeddingPairBatch {
@@ -26,8 +26,6 @@ export interface EmbeddingPairBatch {
 
 export interface EmbeddingPairOptions {
   readonly temperature: number
-  /** Also the candidate -> anchor direction over the positives (default false). */
-  readonly symmetric?: boolean
 }
 
 export interface EmbeddingPairStep {
@@ -38,6 +36,38 @@ export interface EmbeddingPairStep {
   readonly scores: Matrix
   /** Propagates the loss gradient into the head's parameter grads (accumulating). Call at most once. */
   backward(): void
+}
+
+/**
+ * Masked InfoNCE over embedded rows: S = cos(anchors, candidates), anchor i's positive is candidate
+ * i, `mask` (anchors x candidates bytes) leaves false negatives out of a row's denominator. The loss
+ * every contrastive stage trains with (contrastive-trainer, and embeddingPairLoss over a head).
+ */
+export interface PairInfoNce {
+  readonly loss: number
+  /** In-batch top-1 accuracy (anchor's positive ranked first among unmasked candidates). */
+  readonly accuracy: number
+  /** Cosine similarities, anchors x candidates. */
+  readonly scores: Matrix
+  /** d(loss)/d(anchors) and d(loss)/d(candidates), through the L2 normalisations. */
+  backward(): { readonly dAnchors: Matrix; readonly dCandidates: Matrix }
+}
+
+export const pairInfoNce = (anchors: Matrix, candidates: Matrix, options: { readonly temperature: number; readonly mask?: Uint8Array | undefined }): PairInfoNce => {
+  if (candidates.rows < anchors.rows) {
+    throw new RangeError(`pairInfoNce: ${candidates.rows} candidates for ${anchors.rows} anchors; candidate i must be anchor i's positive`)
+  }
+  const cos = cosineMatrix(anchors, candidates)
+  const result = infoNce(cos.scores, options.mask === undefined ? { temperature: options.temperature } : { temperature: options.temperature, mask: options.mask })
+  return {
+    loss: result.loss,
+    accuracy: result.accuracy,
+    scores: cos.scores,
+    backward: () => {
+      const { dA, dB } = cosineMatrixBackward(cos, result.grad)
+      return { dAnchors: dA, dCandidates: dB }
+    }
+  }
 }
 
 /** Forward pass of the loss; call `backward()` on the result to accumulate gradients into `head`. */
@@ -52,20 +82,19 @@ export const embeddingPairLoss = (head: Head, batch: EmbeddingPairBatch, options
   }
   const stacked = concatRows(batch.negatives ? [batch.anchors, batch.positives, batch.negatives] : [batch.anchors, batch.positives])
   const y = head.forward(stacked)
-  const cos = cosineMatrix(sliceRows(y, 0, n), sliceRows(y, n, y.rows))
-  const result = (options.symmetric ? symmetricInfoNce : infoNce)(cos.scores, { temperature: options.temperature, mask: batch.mask })
+  const loss = pairInfoNce(sliceRows(y, 0, n), sliceRows(y, n, y.rows), { temperature: options.temperature, mask: batch.mask })
   let done = false
   return {
-    loss: result.loss,
-    accuracy: result.accuracy,
-    scores: cos.scores,
+    loss: loss.loss,
+    accuracy: loss.accuracy,
+    scores: loss.scores,
     backward: () => {
       if (done) throw new Error("embeddingPairLoss: backward() already called for this step")
       done = true
-      const { dA, dB } = cosineMatrixBackward(cos, result.grad)
+      const { dAnchors, dCandidates } = loss.backward()
       const dY = matrix(y.rows, y.cols)
-      dY.data.set(dA.data, 0)
-      dY.data.set(dB.data, dA.data.length)
+      dY.data.set(dAnchors.data, 0)
+      dY.data.set(dCandidates.data, dAnchors.data.length)
       head.backward(dY)
     }
   }

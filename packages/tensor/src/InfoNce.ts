@@ -63,29 +63,3 @@ export const infoNce = (scores: Matrix, options: InfoNceOptions): InfoNceResult 
   }
   return { loss: loss / n, grad, accuracy: correct / n }
 }
-
-/**
- * Symmetric InfoNCE on S: n x m (m ≥ n, positives on the diagonal, extra columns are additional
- * negatives such as hard negatives): the mean of the row direction (each query against all m
- * candidates) and the column direction (each of the first n candidates against the n queries).
- * The mask (n x m) applies to both directions.
- */
-export const symmetricInfoNce = (scores: Matrix, options: Omit<InfoNceOptions, "positives">): InfoNceResult => {
-  const { rows: n, cols: m } = scores
-  if (m < n) throw new RangeError(`symmetricInfoNce: need cols ≥ rows (diagonal positives), got ${n} x ${m}`)
-  checkMask(scores, options.mask, "symmetricInfoNce")
-  const forward = infoNce(scores, { temperature: options.temperature, mask: options.mask })
-  const t = matrix(n, n)
-  const tMask = options.mask === undefined ? undefined : new Uint8Array(n * n)
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) {
-      t.data[j * n + i] = scores.data[i * m + j]
-      if (tMask !== undefined) tMask[j * n + i] = options.mask![i * m + j]
-    }
-  }
-  const backward = infoNce(t, { temperature: options.temperature, mask: tMask })
-  const grad = matrix(n, m)
-  for (let k = 0; k < grad.data.length; k++) grad.data[k] = 0.5 * forward.grad.data[k]
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) grad.data[i * m + j] += 0.5 * backward.grad.data[j * n + i]
-  return { loss: 0.5 * (forward.loss + backward.loss), grad, accuracy: forward.accuracy }
-}

@@ -18,15 +18,14 @@ export { LowRankResidualAdapter, type LowRankResidualAdapterOptions } from "./Lo
 export { Mlp, type MlpOptions } from "./Mlp.js"
 export { headFromJSON, HeadJsonSchema } from "./HeadJson.js"
 export { type LossResult } from "./Loss.js"
-export { infoNce, type InfoNceOptions, type InfoNceResult, symmetricInfoNce } from "./InfoNce.js"
-export { tripletCosineLoss, type TripletOptions, type TripletResult } from "./Triplet.js"
+export { infoNce, type InfoNceOptions, type InfoNceResult } from "./InfoNce.js"
 export { klDivergence, type KlDivergenceOptions } from "./Distillation.js"
 export { listwiseCrossEntropy, type ListwiseOptions } from "./Listwise.js"
 export {
-  type EmbeddingPairBatch, embeddingPairLoss, type EmbeddingPairOptions, type EmbeddingPairStep
+  type EmbeddingPairBatch, embeddingPairLoss, type EmbeddingPairOptions, type EmbeddingPairStep, type PairInfoNce, pairInfoNce
 } from "./EmbeddingPairLoss.js"
-export { EmbeddingPairTrainer, type EmbeddingPairTrainerOptions, type TrainStepResult } from "./EmbeddingPairTrainer.js"
 export { AdamW, type AdamWOptions } from "./AdamW.js"
+export { type TrainingTools, trainingTools } from "./TrainingTools.js"
 export { learningRateSchedule, type ScheduleOptions } from "./Schedule.js"
 export { clipGradNorm, globalGradNorm } from "./GradClip.js"
 export { EarlyStopping, type EarlyStoppingOptions } from "./EarlyStopping.js"

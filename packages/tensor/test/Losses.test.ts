@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest"
 import {
-  embeddingPairLoss, type Head, infoNce, klDivergence, Linear, listwiseCrossEntropy, LowRankResidualAdapter, matrix, Mlp, Rng,
-  symmetricInfoNce, tripletCosineLoss
+  embeddingPairLoss, type Head, infoNce, klDivergence, Linear, listwiseCrossEntropy, LowRankResidualAdapter, matrix, Mlp, pairInfoNce, Rng
 } from "../src/index.js"
 import {
   cosine64, expectGradClose, infoNce64, kl64, linear64, listwise64, lowRank64, type M64, m64, mlp64, numericGrad, rowsOf,
-  stack, symmetricInfoNce64, testData, triplet64
+  stack, testData
 } from "./reference.js"
 
 const scoresOf = (rows: number, cols: number, seed: number) => matrix(rows, cols, testData(rows * cols, seed))
@@ -69,37 +68,9 @@ describe("InfoNCE", () => {
     expect(() => infoNce(scoresOf(2, 3, 5), { temperature: 1, positives: [0, 3] })).toThrow(/positive of row 1 is 3/)
     expect(() => infoNce(scoresOf(2, 3, 5), { temperature: 1, mask: new Uint8Array(5) })).toThrow(/mask has 5 entries, expected rows x cols = 6/)
   })
-
-  it("symmetric InfoNCE (with hard-negative columns and a mask) matches float64", () => {
-    const s = scoresOf(4, 6, 6)
-    const mask = new Uint8Array(24)
-    mask[0 * 6 + 1] = 1
-    mask[2 * 6 + 5] = 1
-    mask[3 * 6 + 0] = 1
-    const r = symmetricInfoNce(s, { temperature: 0.25, mask })
-    const s64 = m64(4, 6, s.data)
-    expect(r.loss).toBeCloseTo(symmetricInfoNce64(s64, 0.25, mask), 5)
-    expectGradClose(r.grad.data, numericGrad(() => symmetricInfoNce64(s64, 0.25, mask), s64.data), "symmetric infoNce")
-  })
 })
 
-describe("triplet, KL, listwise", () => {
-  it("cosine triplet with margin: loss and gradients wrt all three inputs", () => {
-    const [n, d] = [6, 5]
-    const a = scoresOf(n, d, 7), p = scoresOf(n, d, 8), q = scoresOf(n, d, 9)
-    const a64 = m64(n, d, a.data), p64 = m64(n, d, p.data), q64 = m64(n, d, q.data)
-    const margin = 0.3
-    const r = tripletCosineLoss(a, p, q, { margin })
-    const f = () => triplet64(a64, p64, q64, margin)
-    expect(r.loss).toBeCloseTo(f(), 6)
-    // Some triplets active and some not, so the hinge is exercised on both sides.
-    const active = Array.from({ length: n }, (_, i) => triplet64(rowsOf(a64, i, i + 1), rowsOf(p64, i, i + 1), rowsOf(q64, i, i + 1), margin) > 0)
-    expect(active.some((x) => x) && active.some((x) => !x)).toBe(true)
-    expectGradClose(r.dAnchors.data, numericGrad(f, a64.data), "triplet dA")
-    expectGradClose(r.dPositives.data, numericGrad(f, p64.data), "triplet dP")
-    expectGradClose(r.dNegatives.data, numericGrad(f, q64.data), "triplet dN")
-  })
-
+describe("KL, listwise", () => {
   it("KL(teacher ‖ student) with both temperatures and a padding mask", () => {
     const student = scoresOf(3, 5, 10), teacher = matrix(3, 5, testData(15, 11, 4))
     const mask = new Uint8Array(15)
@@ -139,28 +110,49 @@ describe("embedding pair loss: head -> L2 norm -> cosine [anchors x (positives +
   mask[3 * (n + h) + 5] = 1 // a hard negative excluded for anchor 3
   const x64 = stack(m64(n, d, anchors.data), m64(n, d, positives.data), m64(h, d, negatives.data))
 
-  const check = (head: Head, ref: (x: M64, p: Record<string, M64>) => M64, symmetric: boolean) => {
+  const check = (head: Head, ref: (x: M64, p: Record<string, M64>) => M64) => {
     const r = new Rng(5)
     for (const p of head.params()) r.fillNormal(p.value, 0, 0.4)
     head.zeroGrad()
-    const step = embeddingPairLoss(head, { anchors, positives, negatives, mask }, { temperature: 0.2, symmetric })
+    const step = embeddingPairLoss(head, { anchors, positives, negatives, mask }, { temperature: 0.2 })
     step.backward()
     expect(() => step.backward()).toThrow(/already called/)
     const p64 = Object.fromEntries(head.params().map((p) => [p.name, m64(p.shape[0], p.shape[1] ?? 1, p.value)]))
     const f = () => {
       const y = ref(x64, p64)
       const s = cosine64(rowsOf(y, 0, n), rowsOf(y, n, 2 * n + h))
-      return symmetric ? symmetricInfoNce64(s, 0.2, mask) : infoNce64(s, 0.2, undefined, mask)
+      return infoNce64(s, 0.2, undefined, mask)
     }
     expect(step.loss).toBeCloseTo(f(), 5)
     for (const p of head.params()) expectGradClose(p.grad, numericGrad(f, p64[p.name].data), `pair loss ${head.kind} d${p.name}`)
   }
 
-  it("Linear head", () => check(Linear.make({ inputDim: d, outputDim: 5 }), (x, p) => linear64(x, p.weight, p.bias.data), false))
-  it("LowRankResidualAdapter head, symmetric", () =>
-    check(LowRankResidualAdapter.make({ dim: d, rank: 2, scale: 0.5 }), (x, p) => lowRank64(x, p.down, p.up, 0.5), true))
+  it("Linear head", () => check(Linear.make({ inputDim: d, outputDim: 5 }), (x, p) => linear64(x, p.weight, p.bias.data)))
+  it("LowRankResidualAdapter head", () =>
+    check(LowRankResidualAdapter.make({ dim: d, rank: 2, scale: 0.5 }), (x, p) => lowRank64(x, p.down, p.up, 0.5)))
   it("Mlp head", () =>
-    check(Mlp.make({ inputDim: d, hiddenDim: 7, outputDim: 4 }), (x, p) => mlp64(x, p.w1, p.b1.data, p.w2, p.b2.data, "gelu"), false))
+    check(Mlp.make({ inputDim: d, hiddenDim: 7, outputDim: 4 }), (x, p) => mlp64(x, p.w1, p.b1.data, p.w2, p.b2.data, "gelu")))
+
+  it("pairInfoNce (what contrastive-trainer runs) gives embeddingPairLoss's loss and gradients on the head's output", () => {
+    const head = Linear.make({ inputDim: d, outputDim: 5 })
+    new Rng(9).fillNormal(head.params()[0]!.value, 0, 0.4)
+    const x = matrix(2 * n + h, d)
+    x.data.set(anchors.data, 0)
+    x.data.set(positives.data, n * d)
+    x.data.set(negatives.data, 2 * n * d)
+    const out = head.predict(x)
+    const a = matrix(n, 5, out.data.slice(0, n * 5))
+    const c = matrix(n + h, 5, out.data.slice(n * 5))
+    const r = pairInfoNce(a, c, { temperature: 0.2, mask })
+    const s64 = cosine64(m64(n, 5, a.data), m64(n + h, 5, c.data))
+    expect(r.loss).toBeCloseTo(infoNce64(s64, 0.2, undefined, mask), 5)
+    expect(r.loss).toBeCloseTo(embeddingPairLoss(head, { anchors, positives, negatives, mask }, { temperature: 0.2 }).loss, 6)
+    const a64 = m64(n, 5, a.data), c64 = m64(n + h, 5, c.data)
+    const { dAnchors, dCandidates } = r.backward()
+    expectGradClose(dAnchors.data, numericGrad(() => infoNce64(cosine64(a64, c64), 0.2, undefined, mask), a64.data), "pairInfoNce dAnchors")
+    expectGradClose(dCandidates.data, numericGrad(() => infoNce64(cosine64(a64, c64), 0.2, undefined, mask), c64.data), "pairInfoNce dCandidates")
+    expect(() => pairInfoNce(c, a, { temperature: 0.2 })).toThrow(/4 candidates for 7 anchors/)
+  })
 
   it("rejects unpaired batches and wrongly sized masks", () => {
     const head = Linear.make({ inputDim: d, outputDim: 3 })

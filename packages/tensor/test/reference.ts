@@ -82,29 +82,6 @@ export const infoNce64 = (s: M64, tau: number, positives?: ArrayLike<number>, ma
   }
   return loss / s.rows
 }
-export const symmetricInfoNce64 = (s: M64, tau: number, mask?: Uint8Array): number => {
-  const n = s.rows
-  const t = m64(n, n)
-  const tm = mask ? new Uint8Array(n * n) : undefined
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
-    t.data[j * n + i] = at(s, i, j)
-    if (tm) tm[j * n + i] = mask![i * s.cols + j]
-  }
-  return 0.5 * (infoNce64(s, tau, undefined, mask) + infoNce64(t, tau, undefined, tm))
-}
-export const triplet64 = (a: M64, p: M64, n: M64, margin: number): number => {
-  const an = normalize64(a), pn = normalize64(p), nn = normalize64(n)
-  let loss = 0
-  for (let i = 0; i < a.rows; i++) {
-    let sp = 0, sn = 0
-    for (let k = 0; k < a.cols; k++) {
-      sp += at(an, i, k) * at(pn, i, k)
-      sn += at(an, i, k) * at(nn, i, k)
-    }
-    loss += Math.max(0, margin - sp + sn)
-  }
-  return loss / a.rows
-}
 const maskedRow = (m: M64, i: number, mask?: Uint8Array): Array<number> => {
   const out: Array<number> = []
   for (let j = 0; j < m.cols; j++) if (!mask || mask[i * m.cols + j] === 0) out.push(at(m, i, j))

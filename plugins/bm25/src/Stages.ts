@@ -1,6 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { log, NonNegativeInt, Plugin, Ports, type PortType, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
-import { type Candidate, Candidates } from "@embedflow/data"
+import { log, NonNegativeInt, Params, Ports, PositiveInt, progress, Stage, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import * as Bm25 from "./Bm25.js"
 
@@ -28,17 +26,15 @@ export const retrieve = Stage.make({
   params: Schema.Struct({
     ...indexParams,
     k: withDefault(PositiveInt, 100),
-    /** Copy each document's text into its candidate record (what LLM scorers need). */
-    includeText: withDefault(Schema.Boolean, true),
-    /** Drop the document whose id equals the query's (when queries are drawn from the corpus). */
-    excludeSameId: withDefault(Schema.Boolean, false)
+    includeText: Params.describe(withDefault(Schema.Boolean, true), "copy each document's text into its candidate record (what LLM scorers need)"),
+    excludeSameId: Params.describe(withDefault(Schema.Boolean, false), "drop the document whose id equals the query's (when queries are drawn from the corpus)")
   }),
   inputs: { corpus: Ports.Texts, queries: Ports.Texts },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* buildIndex(inputs.corpus, params)
-      const candidates: Array<Candidate> = []
+      const candidates: Array<Ports.Candidate> = []
       for (const [qi, q] of inputs.queries.entries()) {
         const self = params.excludeSameId ? index.position(q.id) : undefined
         const hits = index.search(q.text, params.k, self === undefined ? {} : { exclude: new Set([self]) })
@@ -58,10 +54,8 @@ export const hardNegatives = Stage.make({
   description: "fills each (anchor, positive) with BM25 hard negatives: the best-scoring corpus texts other than the positive",
   params: Schema.Struct({
     ...indexParams,
-    /** Triples emitted per input pair, one per negative. */
-    negatives: withDefault(PositiveInt, 1),
-    /** Top non-positive hits skipped first: the likeliest unlabeled positives. */
-    skip: withDefault(NonNegativeInt, 0)
+    negatives: Params.describe(withDefault(PositiveInt, 1), "triples emitted per input pair, one per negative"),
+    skip: Params.describe(withDefault(NonNegativeInt, 0), "top non-positive hits skipped first: the likeliest unlabeled positives")
   }),
   inputs: { pairs: Ports.Triples, corpus: Ports.Texts },
   optionalInputs: ["corpus"],
@@ -100,11 +94,4 @@ export const hardNegatives = Stage.make({
       if (without > 0) yield* log(`${without} of ${inputs.pairs.length} pairs got no negative (no term shared with another text); they are left out`)
       return { triples }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "bm25",
-  version: "0.1.0",
-  description: "Okapi BM25 sparse retrieval: ranked candidates and hard-negative mining",
-  stages: [retrieve, hardNegatives]
 })

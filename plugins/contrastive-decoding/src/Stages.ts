@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, NonNegative, Ports, type PortType, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { NonNegative, Params, Ports, PositiveInt, Probability, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import * as fs from "node:fs/promises"
@@ -21,17 +20,14 @@ export const generate = Stage.make({
   description:
     "MultiCSR generation: per premise an entailment and a contradiction, by instructive decoding (logits = l(instruction) - w * l(noisy instruction)), both prompts decoded in lock-step",
   params: Schema.Struct({
-    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
-    /** Weight of the noisy instruction's logits; 0 is plain decoding. */
-    w: withDefault(Schema.Number, 0.3),
+    model: Params.folderPath("causal LM folder (relative to the graph file)"),
+    w: Params.describe(withDefault(Schema.Number, 0.3), "weight of the noisy instruction's logits; 0 is plain decoding"),
     instructions: withDefault(InstructionsParam, {}),
     maxNewTokens: withDefault(PositiveInt, 32),
-    /** 0 = greedy. */
-    temperature: withDefault(NonNegative, 0),
+    temperature: Params.describe(withDefault(NonNegative, 0), "0 = greedy"),
     topP: withDefault(Probability, 1),
     stop: withDefault(Schema.Array(Schema.String), ["\n"]),
-    /** Premises per decoder batch (4 rows each with w != 0). */
-    batchSize: withDefault(PositiveInt, 16)
+    batchSize: Params.describe(withDefault(PositiveInt, 16), "premises per decoder batch (4 rows each with w != 0)")
   }),
   inputs: { premises: Ports.Texts },
   outputs: { triples: Ports.Triples, report: Ports.Report },
@@ -93,9 +89,8 @@ export const loadPremises = Stage.make({
   version: "1",
   description: "Premises from a file: one sentence a line, or JSON Lines of {id, text} (.jsonl)",
   params: Schema.Struct({
-    file: Params.filePath("premises file, relative to the graph file"),
-    /** Keep only the first `limit` premises. */
-    limit: Schema.optionalKey(PositiveInt)
+    file: Params.filePath("relative to the graph file"),
+    limit: Schema.optionalKey(Params.describe(PositiveInt, "keep only the first `limit` premises"))
   }),
   inputs: {},
   outputs: { premises: Ports.Texts },

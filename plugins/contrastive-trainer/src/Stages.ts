@@ -1,7 +1,5 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, PositiveInt, PositiveNumber, Ports, type PortType, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { spearman } from "@embedflow/eval"
-import { columns, MaskedBatches, unpackMask } from "@embedflow/false-negative-masker"
 import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
 import { gatherBags, type Head, l2Normalize, matrix, type TokenBags, type TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
@@ -13,39 +11,27 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  // 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
-  version: "4",
+  // 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
+  version: "5",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
-    encoder: Params.folderPath("Frozen backbone folder (relative to the graph file)."),
-    /** ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx. */
-    onnxFile: Schema.optionalKey(Schema.String),
+    encoder: Params.folderPath("frozen backbone folder (relative to the graph file)"),
+    onnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file of the backbone folder, e.g. a static encoder's onnx/model_sif.onnx")),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     head: withDefault(Schema.Literals(["linear", "adapter"]), "linear"),
-    /** Adapter rank (head: adapter). */
-    rank: withDefault(PositiveInt, 8),
+    rank: Params.describe(withDefault(PositiveInt, 8), "adapter rank (head: adapter)"),
     temperature: withDefault(PositiveNumber, 0.05),
     lr: withDefault(PositiveNumber, 1e-3),
     weightDecay: withDefault(Schema.Number, 0.01),
     warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
     epochs: withDefault(PositiveInt, 3),
-    /** Epochs without a better dev Spearman before stopping (with a dev input). */
-    patience: withDefault(PositiveInt, 2),
-    /**
-     * Also fine-tune the word vectors of the words in the training texts (a per-word delta), for
-     * bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output).
-     */
-    tuneWordVectors: withDefault(Schema.Boolean, false),
-    /** Peak learning rate of the word vectors (default: lr). */
-    wordVectorLr: Schema.optionalKey(PositiveNumber),
-    /**
-     * L2-normalise the exported model's output. false when a later step removes common components
-     * (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it.
-     */
-    normalize: withDefault(Schema.Boolean, true)
+    patience: Params.describe(withDefault(PositiveInt, 2), "epochs without a better dev Spearman before stopping (with a dev input)"),
+    tuneWordVectors: Params.describe(withDefault(Schema.Boolean, false), "also fine-tune the word vectors of the words in the training texts (a per-word delta), for bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output)"),
+    wordVectorLr: Schema.optionalKey(Params.describe(PositiveNumber, "peak learning rate of the word vectors (default: lr)")),
+    normalize: Params.describe(withDefault(Schema.Boolean, true), "L2-normalise the exported model's output. false when a later step removes common components (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it")
   }),
-  inputs: { batches: MaskedBatches, dev: Ports.ScoredPairs },
+  inputs: { batches: Ports.MaskedBatches, dev: Ports.ScoredPairs },
   optionalInputs: ["dev"],
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
@@ -68,7 +54,7 @@ export const train = Stage.make({
           inputs.batches.map((b) => {
             const rows = b.anchors.length
             const texts = [...b.anchors, ...b.positives, ...b.negatives]
-            return { rows, cols: columns(b), x: EmbeddingCache.gather(cache, texts), mask: b.masked > 0 ? unpackMask(b) : undefined, bags: bagsOf?.(texts) }
+            return { rows, cols: Ports.candidateColumns(b), x: EmbeddingCache.gather(cache, texts), mask: b.masked > 0 ? Ports.unpackMask(b) : undefined, bags: bagsOf?.(texts) }
           }),
         catch: (e) => fail((e as Error).message)
       })
@@ -130,7 +116,8 @@ export const train = Stage.make({
           objectiveBefore,
           objectiveAfter: objective(result.head, batches, dim, params.temperature, result.tokenDelta),
           ...(result.tokenDelta ? { wordVectors: { tuned: result.tokenDelta.tokens.length, changed: result.tokenDelta.changedTokens() } } : {}),
-          devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev,
+          // Without a dev input there is no dev score: the key is left out (a report is JSON).
+          ...(inputs.dev !== undefined ? { devSpearman: result.history.find((h) => h.epoch === result.bestEpoch)?.dev ?? null } : {}),
           distinctTexts: cache.count,
           batches: batches.length,
           maskedBatches: batches.filter((b) => b.mask).length,

@@ -1,9 +1,8 @@
 import type { StageFailure } from "@embedflow/core"
 import {
-  AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, Rng, type TokenBags, TokenDelta
+  AdamW, EarlyStopping, type Head, learningRateSchedule, Linear, LowRankResidualAdapter, type Matrix, matrix, pairInfoNce, Rng, sliceRows, type TokenBags, TokenDelta
 } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { maskedInfoNce } from "./Objective.js"
 
 /** One batch as the head sees it: frozen embeddings of its anchors then its candidates. */
 export interface TrainingBatch {
@@ -85,12 +84,13 @@ export const batchLoss = (head: Head, batch: TrainingBatch, dim: number, tempera
   const n = batch.rows + batch.cols
   const x = withDeltas(matrix(n, dim, batch.x), batch, tokenDelta, update)
   const y = update ? head.forward(x) : head.predict(x)
-  const split = batch.rows * dim
-  const r = maskedInfoNce(y.data.subarray(0, split), y.data.subarray(split), batch.rows, batch.cols, dim, batch.mask, temperature)
+  // Supervised SimCSE InfoNCE: anchor i against its positive (candidate i), the other positives and the hard negatives.
+  const r = pairInfoNce(sliceRows(y, 0, batch.rows), sliceRows(y, batch.rows, n), { temperature, mask: batch.mask })
   if (update) {
+    const { dAnchors, dCandidates } = r.backward()
     const dy = matrix(n, dim)
-    dy.data.set(r.dAnchors, 0)
-    dy.data.set(r.dCandidates, split)
+    dy.data.set(dAnchors.data, 0)
+    dy.data.set(dCandidates.data, dAnchors.data.length)
     const dx = head.backward(dy)
     tokenDelta?.backward(dx)
   }
@@ -132,7 +132,7 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
     let stoppedEarly = false
 
     const initialDev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
-    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature, tokenDelta), dev: initialDev, lr: 0 }
+    const initial: EpochRecord = { epoch: 0, trainLoss: objective(head, batches, dim, options.temperature, tokenDelta), ...(initialDev === undefined ? {} : { dev: initialDev }), lr: 0 }
     history.push(initial)
     if (initialDev !== undefined) stopping.update(initialDev, params)
     if (options.onEpoch) yield* options.onEpoch(initial)
@@ -160,7 +160,7 @@ export const train = (batches: ReadonlyArray<TrainingBatch>, dim: number, option
         if (options.onStep) yield* options.onStep(step, total, loss)
       }
       const dev = options.evaluate ? yield* options.evaluate(head, tokenDelta) : undefined
-      const record: EpochRecord = { epoch, trainLoss: sum / n, dev, lr }
+      const record: EpochRecord = { epoch, trainLoss: sum / n, ...(dev === undefined ? {} : { dev }), lr }
       history.push(record)
       if (options.onEpoch) yield* options.onEpoch(record)
       if (dev === undefined) {

@@ -3,7 +3,6 @@ import { ModelHub } from "@embedflow/models"
 import { train } from "./Stages.js"
 
 export { HEAD_FILE, type HeadEncoderConfig, readHeadConfig, TOKEN_DELTA_FILE, writeEncoderFolder } from "./EncoderFolder.js"
-export { type Floats, type InfoNceResult, maskedInfoNce } from "./Objective.js"
 export { train } from "./Stages.js"
 export {
   batchLoss,

@@ -46,7 +46,8 @@ describe("trained encoder folder", () => {
     const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true })
     const inputs = tokenizer(texts, { padding: true, truncation: true })
     const session = await ort.InferenceSession.create(path.join(dir, "onnx/model.onnx"))
-    const feeds = Object.fromEntries(session.inputNames.map((n) => [n, new ort.Tensor("int64", inputs[n].data, inputs[n].dims)]))
+    const byName = inputs as unknown as Record<string, { data: BigInt64Array; dims: Array<number> }>
+    const feeds = Object.fromEntries(session.inputNames.map((n) => [n, new ort.Tensor("int64", byName[n]!.data, byName[n]!.dims)]))
     const viaOrt = (await session.run(feeds)).sentence_embedding!.data as Float32Array
     await session.release()
     expect(maxAbsDiff(viaOrt, inProcess)).toBeLessThan(1e-4)
@@ -60,7 +61,12 @@ describe("trained encoder folder", () => {
     expect(saved?.pooling).toBe("mean")
     expect(saved?.baseModel).toBe(base)
     expect(await fs.readdir(path.join(dir, "onnx"))).toEqual(["model.onnx"])
-    expect(await fs.stat(path.join(dir, HEAD_FILE))).toBeTruthy()
+    expect(JSON.parse(await fs.readFile(path.join(dir, HEAD_FILE), "utf8"))).toEqual({
+      format: "embedflow.head-encoder/v1",
+      pooling: "mean",
+      baseModel: base,
+      head: saved!.head.toJSON()
+    })
     const config = JSON.parse(await fs.readFile(path.join(dir, "config.json"), "utf8"))
     expect(config.embedflow).toMatchObject({ output: "sentence_embedding", pooling: "mean", normalize: true, head: "low-rank-residual", trainer: "contrastive-trainer" })
     expect(await readHeadConfig(base)).toBeUndefined()

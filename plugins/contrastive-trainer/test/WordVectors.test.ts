@@ -1,6 +1,5 @@
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
 import { plugin as data } from "@embedflow/data"
-import { plugin as masker } from "@embedflow/false-negative-masker"
 import { encoderConfig, layerModelHub, makeEncoder, makeModelHub, readTokenBags } from "@embedflow/models"
 import { Linear, matrix, type TokenDeltaJson, TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
@@ -23,7 +22,35 @@ const take = Stage.make({
   outputs: { triples: Ports.Triples },
   run: (params, inputs) => Effect.succeed({ triples: inputs.triples.slice(0, params.count) })
 })
-const registry = new Plugin.Registry([Plugin.make({ name: "fixture", version: "1", description: "test fixture", stages: [take] }), data, masker, plugin])
+// A test-only stage: consecutive unmasked batches (what false-negative-masker/mask gives with mode "none",
+// without its shuffle), so this plugin's test needs no other plugin.
+const batch = Stage.make({
+  name: "fixture/batch",
+  version: "1",
+  description: "consecutive unmasked batches",
+  params: Schema.Struct({ batchSize: Schema.Number }),
+  inputs: { triples: Ports.Triples },
+  outputs: { batches: Ports.MaskedBatches },
+  run: (params, inputs) => {
+    const batches: Array<Ports.MaskedBatch> = []
+    for (let s = 0; s < inputs.triples.length; s += params.batchSize) {
+      const slice = inputs.triples.slice(s, s + params.batchSize)
+      const owned = slice.flatMap((t, i) => (t.negative === undefined ? [] : [{ text: t.negative, owner: i }]))
+      const cols = slice.length + owned.length
+      batches.push({
+        index: batches.length,
+        anchors: slice.map((t) => t.anchor),
+        positives: slice.map((t) => t.positive),
+        negatives: owned.map((n) => n.text),
+        negativeOwners: owned.map((n) => n.owner),
+        mask: Ports.packMask(new Uint8Array(slice.length * cols)),
+        masked: 0
+      })
+    }
+    return Effect.succeed({ batches })
+  }
+})
+const registry = new Plugin.Registry([Plugin.make({ name: "fixture", version: "1", description: "test fixture", stages: [take, batch] }), data, plugin])
 
 const roots: Array<string> = []
 afterAll(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })))
@@ -35,7 +62,7 @@ const trainGraph = (tuneWordVectors: boolean, normalize = true) => ({
     { id: "snli", stage: "data/snli-triples", params: { split: "dev" } },
     { id: "dev", stage: "data/sts-b", params: { split: "dev" } },
     { id: "take", stage: "fixture/take", params: { count: 384 }, inputs: { triples: "snli.triples" } },
-    { id: "batches", stage: "false-negative-masker/mask", params: { teacher: glove, mode: "none", batchSize: 64 }, inputs: { triples: "take.triples" } },
+    { id: "batches", stage: "fixture/batch", params: { batchSize: 64 }, inputs: { triples: "take.triples" } },
     {
       id: "train",
       stage: "contrastive-trainer/train",

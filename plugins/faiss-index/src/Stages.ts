@@ -1,6 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Plugin, PortType, Ports, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { type Candidate, Candidates } from "@embedflow/data"
+import { Params, Ports, PortType, PositiveInt, progress, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { join } from "node:path"
 import { ExactSearch } from "./ExactSearch.js"
@@ -13,10 +11,8 @@ export const FaissIndexFolder = PortType.directory("FaissIndex", "a faiss index 
 
 const Metric = Schema.Literals(["ip", "l2"])
 const searchParams = {
-  /** IVF lists visited per query; omitted: the value saved with the index. */
-  nprobe: Schema.optionalKey(PositiveInt),
-  /** HNSW candidate list size; omitted: the value saved with the index. */
-  efSearch: Schema.optionalKey(PositiveInt)
+  nprobe: Schema.optionalKey(Params.describe(PositiveInt, "IVF lists visited per query; omitted: the value saved with the index")),
+  efSearch: Schema.optionalKey(Params.describe(PositiveInt, "HNSW candidate list size; omitted: the value saved with the index"))
 }
 const BATCH = 4096
 
@@ -38,7 +34,7 @@ const candidates = (
   r: { readonly k: number; readonly distances: Float32Array; readonly labels: Int32Array },
   docIds: ReadonlyArray<string>,
   metric: "ip" | "l2",
-  out: Array<Candidate>
+  out: Array<Ports.Candidate>
 ) => {
   const rows = r.labels.length / r.k
   for (let q = 0; q < rows; q++) {
@@ -96,7 +92,7 @@ export const search = Stage.make({
   description: "top-k documents of a faiss index for each query embedding, as ranked candidates",
   params: Schema.Struct({ k: withDefault(PositiveInt, 10), ...searchParams }),
   inputs: { index: FaissIndexFolder, queries: Ports.Embeddings },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* Effect.try({
@@ -109,7 +105,7 @@ export const search = Stage.make({
       })
       const { queries } = inputs
       const queryIds = idsOf(queries)
-      const out: Array<Candidate> = []
+      const out: Array<Ports.Candidate> = []
       for (let q = 0; q < queries.count; q += BATCH) {
         const end = Math.min(queries.count, q + BATCH)
         const r = yield* Effect.try({
@@ -134,7 +130,7 @@ export const exactSearch = Stage.make({
     shardSize: withDefault(PositiveInt, 32768)
   }),
   inputs: { corpus: Ports.Embeddings, queries: Ports.Embeddings },
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, { corpus, queries }) =>
     Effect.scoped(
       Effect.gen(function* () {
@@ -147,16 +143,9 @@ export const exactSearch = Stage.make({
           shardSize: params.shardSize
         }).pipe(Effect.mapError(toStageError("faiss-index/exact-search")))
         const r = yield* Effect.tryPromise({ try: () => exact.search(queries.data, params.k), catch: toStageError("faiss-index/exact-search") })
-        const out: Array<Candidate> = []
+        const out: Array<Ports.Candidate> = []
         candidates(idsOf(queries), 0, r, idsOf(corpus), params.metric, out)
         return { candidates: out }
       })
     )
-})
-
-export const plugin = Plugin.make({
-  name: "faiss-index",
-  version: "0.1.0",
-  description: "faiss vector indexes (Flat/IVF/HNSW/IVF-PQ) with tunable search parameters, and exact search on onnxruntime",
-  stages: [build, search, exactSearch]
 })

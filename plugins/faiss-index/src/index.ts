@@ -1,3 +1,6 @@
+import { Plugin } from "@embedflow/core"
+import { build, exactSearch, search } from "./Stages.js"
+
 /**
  * @embedflow/faiss-index: faiss vector indexes over Float32Array batches with string ids,
  * tunable search parameters, atomic save/load and shard merge; exact search on onnxruntime
@@ -19,4 +22,11 @@ export {
 export { type ExactResult, ExactSearch, type ExactSearchOptions } from "./ExactSearch.js"
 export { recallAtK } from "./Recall.js"
 export { randomUnitVectors } from "./RandomVectors.js"
-export { build, exactSearch, FaissIndexFolder, plugin, search } from "./Stages.js"
+export { build, exactSearch, FaissIndexFolder, search } from "./Stages.js"
+
+export const plugin = Plugin.make({
+  name: "faiss-index",
+  version: "0.1.0",
+  description: "faiss vector indexes (Flat/IVF/HNSW/IVF-PQ) with tunable search parameters, and exact search on onnxruntime",
+  stages: [build, search, exactSearch]
+})

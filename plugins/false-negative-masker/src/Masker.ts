@@ -1,8 +1,9 @@
-import type { Ports, StageFailure } from "@embedflow/core"
-import { Rng } from "@embedflow/tensor"
+import { Ports, type StageFailure } from "@embedflow/core"
+import { cosineMatrix, matrix, Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { type MaskedBatch, packMask } from "./MaskedBatches.js"
-import { cosineMatrix, maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
+import { maskFalseNegatives, type MaskOptions } from "./MaskRule.js"
+
+type MaskedBatch = Ports.MaskedBatch
 
 export interface BatchOptions {
   readonly batchSize: number
@@ -85,12 +86,14 @@ export const maskBatches = (
     for (const [index, b] of batches.entries()) {
       const rows = b.anchors.length
       const cols = rows + b.negatives.length
-      const sim = needsTeacher ? cosineMatrix(gather(b.anchors), rows, gather([...b.positives, ...b.negatives]), cols, dim) : new Float64Array(rows * cols)
+      const sim = needsTeacher
+        ? cosineMatrix(matrix(rows, dim, gather(b.anchors)), matrix(cols, dim, gather([...b.positives, ...b.negatives]))).scores.data
+        : new Float32Array(rows * cols)
       const bits = maskFalseNegatives(sim, rows, cols, options)
       let count = 0
       for (let k = 0; k < bits.length; k++) count += bits[k]!
       b.negativeOwners.forEach((owner, k) => (ownNegativesMasked += bits[owner * cols + rows + k]!))
-      const batch: MaskedBatch = { index, ...b, mask: packMask(bits), masked: count }
+      const batch: MaskedBatch = { index, ...b, mask: Ports.packMask(bits), masked: count }
       out.push(batch)
       candidates += rows * (cols - 1)
       masked += count

@@ -1,31 +1,30 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { MaskedBatches } from "./MaskedBatches.js"
 import { maskBatches } from "./Masker.js"
 
 export const mask = Stage.make({
   name: "false-negative-masker/mask",
-  // 2: the batch shuffle draws from @embedflow/tensor's Rng, so batches differ from 1.
-  version: "2",
+  // 3: teacher cosines from tensor's cosineMatrix (float32) instead of a float64 copy; 2: the batch shuffle draws from @embedflow/tensor's Rng, so batches differ from 1.
+  version: "3",
   description:
     "MultiCSR false-negative masking: seeded training batches; an in-batch candidate is masked for an anchor when the teacher's cosine is > threshold (mode threshold) or > the anchor's positive cosine - margin (mode gist, as GISTEmbed)",
   params: Schema.Struct({
-    teacher: Params.folderPath("Teacher encoder folder (relative to the graph file); unused with mode none."),
-    /** ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx. */
-    teacherOnnxFile: Schema.optionalKey(Schema.String),
+    teacher: Params.folderPath("teacher encoder folder (relative to the graph file); unused with mode none"),
+    teacherOnnxFile: Schema.optionalKey(Params.describe(Schema.String, "ONNX file of the teacher folder, e.g. a static encoder's onnx/model_sif.onnx")),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "mean"),
     mode: withDefault(Schema.Literals(["none", "threshold", "gist"]), "threshold"),
     threshold: withDefault(Schema.Number, 0.9),
-    margin: withDefault(Schema.Number, 0.05),
+    margin: withDefault(
+      Params.describe(Schema.Number, "gist mode: mask a candidate whose teacher cosine is above the positive's minus this (negative: only candidates clearly closer than the positive)"),
+      0.05
+    ),
     batchSize: withDefault(PositiveInt, 64),
     dropLast: withDefault(Schema.Boolean, false),
-    /** false drops each triple's hard negative (the "without hard negatives" ablation). */
-    hardNegatives: withDefault(Schema.Boolean, true)
+    hardNegatives: Params.describe(withDefault(Schema.Boolean, true), "false drops each triple's hard negative (the \"without hard negatives\" ablation)")
   }),
   inputs: { triples: Ports.Triples },
-  outputs: { batches: MaskedBatches, report: Ports.Report },
+  outputs: { batches: Ports.MaskedBatches, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext

@@ -2,9 +2,8 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { mask } from "./Stages.js"
 
-export { columns, MaskedBatch, MaskedBatches, packMask, unpackMask } from "./MaskedBatches.js"
 export { type BatchOptions, batchTexts, makeBatches, maskBatches, type MaskBatchesOptions, type MaskReport } from "./Masker.js"
-export { cosineMatrix, maskFalseNegatives, type MaskMode, type MaskOptions } from "./MaskRule.js"
+export { maskFalseNegatives, type MaskMode, type MaskOptions } from "./MaskRule.js"
 export { mask } from "./Stages.js"
 
 export const plugin = Plugin.make({

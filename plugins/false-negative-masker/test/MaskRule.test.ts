@@ -1,6 +1,9 @@
 import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { cosineMatrix, makeBatches, maskBatches, maskFalseNegatives, packMask, unpackMask } from "../src/index.js"
+import { Ports } from "@embedflow/core"
+import { makeBatches, maskBatches, maskFalseNegatives } from "../src/index.js"
+
+const { packMask, unpackMask } = Ports
 
 describe("maskFalseNegatives", () => {
   // 2 anchors; columns: pos0, pos1, neg0 (owner 0), neg1 (owner 1)
@@ -28,15 +31,6 @@ describe("maskFalseNegatives", () => {
 
   it("rejects a shape without the positives", () => {
     expect(() => maskFalseNegatives(new Float64Array(2), 2, 1, { mode: "gist", threshold: 0, margin: 0 })).toThrow(/needs its positive/)
-  })
-})
-
-describe("cosineMatrix", () => {
-  it("is the float64 cosine of every pair of rows", () => {
-    const a = Float32Array.of(1, 0, 3, 4)
-    const b = Float32Array.of(0, 2, 6, 8, -1, 0)
-    const c = cosineMatrix(a, 2, b, 3, 2)
-    ;[0, 0.6, -1, 0.8, 1, -0.6].forEach((x, k) => expect(c[k]).toBeCloseTo(x, 14))
   })
 })
 

@@ -1,7 +1,9 @@
+import type { Ports } from "@embedflow/core"
 import { choiceAccuracy } from "@embedflow/eval"
-import { type LabeledExample, PromptTemplate } from "@embedflow/llm-scorer"
-import type { CausalLMShape, ModelError } from "@embedflow/models"
+import { type CausalLMShape, type ModelError, PromptTemplate } from "@embedflow/models"
 import { Effect } from "effect"
+
+type LabeledExample = Ports.LabeledExample
 
 export interface IclOptions {
   readonly template: PromptTemplate.PromptTemplate
@@ -37,7 +39,7 @@ export interface IclResult {
  * the retrieved demonstrations of `queries[i]`, best first; they are put in the prompt in reverse, so
  * the best one is nearest the query (as in LLM-R).
  */
-export const iclAccuracy = (
+export const evaluateIcl = (
   lm: CausalLMShape,
   queries: ReadonlyArray<LabeledExample>,
   demos: ReadonlyArray<ReadonlyArray<LabeledExample>>,
@@ -45,12 +47,12 @@ export const iclAccuracy = (
 ): Effect.Effect<IclResult, ModelError | Error> =>
   Effect.gen(function* () {
     if (demos.length !== queries.length) {
-      return yield* Effect.fail(new Error(`iclAccuracy: ${queries.length} queries but ${demos.length} demonstration lists`))
+      return yield* Effect.fail(new Error(`evaluateIcl: ${queries.length} queries but ${demos.length} demonstration lists`))
     }
     const labels = options.labels
     const unknown = queries.find((q) => !labels.includes(q.label))
     if (unknown) {
-      return yield* Effect.fail(new Error(`iclAccuracy: query '${unknown.id}' has label '${unknown.label}', which is not among the labels ${labels.join(", ")}`))
+      return yield* Effect.fail(new Error(`evaluateIcl: query '${unknown.id}' has label '${unknown.label}', which is not among the labels ${labels.join(", ")}`))
     }
     const pairs = queries.flatMap((q, i) => {
       const shown = [...demos[i]!].reverse().map((d) => ({ text: d.text, output: d.label }))

@@ -1,7 +1,6 @@
-import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
+import { Ports } from "@embedflow/core"
 import { EmbeddingCache } from "@embedflow/models"
-import type { Training } from "@embedflow/reward-cross-encoder"
-import { type Head, matrix } from "@embedflow/tensor"
+import { type Head, l2Normalize, matrix, type TrainingTools } from "@embedflow/tensor"
 import { kendallTau } from "./KendallTau.js"
 import { objective, type ObjectiveOptions } from "./Objective.js"
 
@@ -25,7 +24,8 @@ export interface DistillEpoch {
 
 /** The texts the retriever embeds: the query's input; a demonstration's input and output. */
 export const queryText = (q: { readonly text: string }): string => q.text
-export { demonstrationText }
+export const demonstrationText = Ports.demonstrationText
+type ScoredQuery = Ports.ScoredQuery
 
 /** Every text distillation embeds, for the embedding cache. */
 export const textsOf = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
@@ -41,7 +41,7 @@ export const distill = (
   cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>,
   options: DistillOptions,
-  tools: Training.TrainingTools,
+  tools: TrainingTools,
   onEpoch?: (stats: DistillEpoch) => void
 ): Array<DistillEpoch> => {
   const usable = data.filter((q) => q.candidates.length >= 2)
@@ -108,16 +108,8 @@ export const encode = (
   cache: EmbeddingCache.EmbeddingCache,
   texts: ReadonlyArray<string>
 ): Float32Array => {
-  const base = EmbeddingCache.gather(cache, texts)
-  const out = head ? head.predict(matrix(texts.length, cache.dim, base)).data : base
-  const dim = head ? head.outputDim : cache.dim
-  for (let r = 0; r < texts.length; r++) {
-    let s = 0
-    for (let k = 0; k < dim; k++) s += out[r * dim + k]! * out[r * dim + k]!
-    const n = Math.max(Math.sqrt(s), 1e-12)
-    for (let k = 0; k < dim; k++) out[r * dim + k] = out[r * dim + k]! / n
-  }
-  return out
+  const base = matrix(texts.length, cache.dim, EmbeddingCache.gather(cache, texts))
+  return l2Normalize(head ? head.predict(base) : base).y.data
 }
 
 export interface Hit {

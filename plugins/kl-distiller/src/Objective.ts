@@ -11,8 +11,11 @@
  *   own (same id) is masked out as a false negative.
  *
  * Gradients are analytic with respect to the unnormalised vectors, so the caller backpropagates them
- * through its head. Works in float64 whatever the input precision (finite-difference checkable).
+ * through its head. Computed by packages/tensor's cosineMatrix, klDivergence and infoNce (float32
+ * storage); test/reference.ts keeps a float64 transcription that the tests check it against.
  */
+import { cosineMatrix, cosineMatrixBackward, infoNce, klDivergence, matrix } from "@embedflow/tensor"
+
 export interface ObjectiveBatch {
   readonly dim: number
   /** [queries x dim] student query vectors (before L2 normalisation). */
@@ -42,109 +45,53 @@ export interface ObjectiveResult {
   readonly kl: number
   readonly infoNce: number
   /** dL/dqueries, same layout as `queries`. */
-  readonly gradQueries: Float64Array
+  readonly gradQueries: Float32Array
   /** dL/dcandidates, same layout as `candidates`. */
-  readonly gradCandidates: Float64Array
+  readonly gradCandidates: Float32Array
 }
 
-/** Rows scaled to unit length, and the norms (floored so a zero row does not divide by zero). */
-const normalizeRows = (x: ArrayLike<number>, rows: number, dim: number) => {
-  const z = new Float64Array(rows * dim)
-  const norms = new Float64Array(rows)
-  for (let r = 0; r < rows; r++) {
-    let s = 0
-    for (let k = 0; k < dim; k++) s += x[r * dim + k]! * x[r * dim + k]!
-    const n = Math.max(Math.sqrt(s), 1e-12)
-    norms[r] = n
-    for (let k = 0; k < dim; k++) z[r * dim + k] = x[r * dim + k]! / n
-  }
-  return { z, norms }
-}
-
-/** dL/dx from dL/dz for z = x / |x|: (dz - z (z . dz)) / |x|, in place on `grad`. */
-const backpropNormalize = (grad: Float64Array, z: Float64Array, norms: Float64Array, rows: number, dim: number) => {
-  for (let r = 0; r < rows; r++) {
-    let dot = 0
-    for (let k = 0; k < dim; k++) dot += z[r * dim + k]! * grad[r * dim + k]!
-    for (let k = 0; k < dim; k++) grad[r * dim + k] = (grad[r * dim + k]! - z[r * dim + k]! * dot) / norms[r]!
-  }
-}
-
-/** Softmax of `logits` into `out` (max-shifted); returns log-sum-exp. */
-const softmaxInto = (logits: Float64Array, out: Float64Array): number => {
-  let max = -Infinity
-  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!
-  let sum = 0
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max)
-  for (let i = 0; i < logits.length; i++) out[i] = out[i]! / sum
-  return max + Math.log(sum)
-}
-
-const dotRows = (a: Float64Array, i: number, b: Float64Array, j: number, dim: number) => {
-  let s = 0
-  for (let k = 0; k < dim; k++) s += a[i * dim + k]! * b[j * dim + k]!
-  return s
-}
-
-const addScaledRow = (target: Float64Array, i: number, source: Float64Array, j: number, scale: number, dim: number) => {
-  for (let k = 0; k < dim; k++) target[i * dim + k] = target[i * dim + k]! + scale * source[j * dim + k]!
-}
-
+/**
+ * The batch's loss through tensor's kernels: S = cosineMatrix(queries, candidates); the KL term is
+ * klDivergence over S with every column outside query i's own candidates masked; the InfoNCE term is
+ * infoNce over S with each query's positive as its target and only the other queries' positives
+ * (less those with the same id) left unmasked. One cosineMatrixBackward takes both terms' gradients
+ * to the unnormalised vectors.
+ */
 export const objective = (batch: ObjectiveBatch, options: ObjectiveOptions): ObjectiveResult => {
   const { dim } = batch
   const nq = batch.offsets.length - 1
   const nc = batch.offsets[nq]!
   if (batch.queries.length !== nq * dim) throw new Error(`objective: ${batch.queries.length} query floats, expected ${nq}x${dim}`)
   if (batch.candidates.length !== nc * dim) throw new Error(`objective: ${batch.candidates.length} candidate floats, expected ${nc}x${dim}`)
-  const q = normalizeRows(batch.queries, nq, dim)
-  const c = normalizeRows(batch.candidates, nc, dim)
-  const gq = new Float64Array(nq * dim)
-  const gc = new Float64Array(nc * dim)
+  const cos = cosineMatrix(matrix(nq, dim, Float32Array.from(batch.queries)), matrix(nc, dim, Float32Array.from(batch.candidates)))
 
-  // KL(p_t || p_s) = sum p_t (log p_t - log p_s); d/ds_j = (p_s - p_t)_j / tauStudent w.r.t. cosine j.
-  let kl = 0
+  // KL(p_teacher || p_student) per query over its own candidates.
+  const teacher = matrix(nq, nc)
+  const own = new Uint8Array(nq * nc).fill(1)
   for (let i = 0; i < nq; i++) {
-    const start = batch.offsets[i]!
-    const m = batch.offsets[i + 1]! - start
-    const teacherLogits = new Float64Array(m)
-    const studentLogits = new Float64Array(m)
-    for (let j = 0; j < m; j++) {
-      teacherLogits[j] = batch.rewards[start + j]! / options.tauTeacher
-      studentLogits[j] = dotRows(q.z, i, c.z, start + j, dim) / options.tauStudent
-    }
-    const pt = new Float64Array(m)
-    const ps = new Float64Array(m)
-    const lseT = softmaxInto(teacherLogits, pt)
-    const lseS = softmaxInto(studentLogits, ps)
-    for (let j = 0; j < m; j++) {
-      if (pt[j]! > 0) kl += (pt[j]! * (teacherLogits[j]! - lseT - (studentLogits[j]! - lseS))) / nq
-      const dCos = (ps[j]! - pt[j]!) / options.tauStudent / nq
-      addScaledRow(gq, i, c.z, start + j, dCos, dim)
-      addScaledRow(gc, start + j, q.z, i, dCos, dim)
+    for (let j = batch.offsets[i]!; j < batch.offsets[i + 1]!; j++) {
+      teacher.data[i * nc + j] = batch.rewards[j]!
+      own[i * nc + j] = 0
     }
   }
+  const kl = klDivergence(cos.scores, teacher, { studentTemperature: options.tauStudent, teacherTemperature: options.tauTeacher, mask: own })
+  const dScores = kl.grad
 
-  let infoNce = 0
+  // InfoNCE with in-batch negatives: query i against every query's positive.
+  let infoNceLoss = 0
   if (options.alpha !== 0 && nq > 0) {
+    const inBatch = new Uint8Array(nq * nc).fill(1)
     for (let i = 0; i < nq; i++) {
-      const logits = new Float64Array(nq)
       for (let j = 0; j < nq; j++) {
-        const masked = j !== i && batch.positiveIds[j] === batch.positiveIds[i]
-        logits[j] = masked ? -Infinity : dotRows(q.z, i, c.z, batch.positives[j]!, dim) / options.tauContrastive
-      }
-      const p = new Float64Array(nq)
-      const lse = softmaxInto(logits, p)
-      infoNce += (lse - logits[i]!) / nq
-      for (let j = 0; j < nq; j++) {
-        const dCos = (options.alpha * (p[j]! - (j === i ? 1 : 0))) / options.tauContrastive / nq
-        if (dCos === 0) continue
-        addScaledRow(gq, i, c.z, batch.positives[j]!, dCos, dim)
-        addScaledRow(gc, batch.positives[j]!, q.z, i, dCos, dim)
+        const duplicate = j !== i && batch.positiveIds[j] === batch.positiveIds[i]
+        if (!duplicate) inBatch[i * nc + batch.positives[j]!] = 0
       }
     }
+    const nce = infoNce(cos.scores, { temperature: options.tauContrastive, positives: batch.positives, mask: inBatch })
+    infoNceLoss = nce.loss
+    for (let k = 0; k < dScores.data.length; k++) dScores.data[k] = dScores.data[k]! + options.alpha * nce.grad.data[k]!
   }
 
-  backpropNormalize(gq, q.z, q.norms, nq, dim)
-  backpropNormalize(gc, c.z, c.norms, nc, dim)
-  return { loss: kl + options.alpha * infoNce, kl, infoNce, gradQueries: gq, gradCandidates: gc }
+  const { dA, dB } = cosineMatrixBackward(cos, dScores)
+  return { loss: kl.loss + options.alpha * infoNceLoss, kl: kl.loss, infoNce: infoNceLoss, gradQueries: dA.data, gradCandidates: dB.data }
 }

@@ -1,4 +1,4 @@
-import { RewardModelFolder } from "@embedflow/reward-cross-encoder"
+import { HeadFolder } from "@embedflow/models"
 import type { Head } from "@embedflow/tensor"
 import { Schema } from "effect"
 
@@ -8,12 +8,12 @@ import { Schema } from "effect"
  */
 export const Config = Schema.Struct({
   type: Schema.Literal("embedflow/kl-distiller-retriever"),
-  backbone: RewardModelFolder.Backbone,
+  backbone: HeadFolder.Backbone,
   head: Schema.Struct({ kind: Schema.Literal("low-rank-residual"), dim: Schema.Int, rank: Schema.Int })
 })
 export type Config = typeof Config.Type
 
-export const write = (dir: string, config: Config, head: Head): Promise<void> => RewardModelFolder.writeHeadFolder(dir, config, head)
+export const write = (dir: string, config: Config, head: Head): Promise<void> => HeadFolder.write(dir, config, head)
 
 export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
-  RewardModelFolder.readHeadFolder(dir, Config, (c) => ({ inputDim: c.head.dim, outputDim: c.head.dim }), "retriever", "kl-distiller/distill")
+  HeadFolder.read(dir, Config, (c) => ({ inputDim: c.head.dim, outputDim: c.head.dim }), "retriever", "kl-distiller/distill")

@@ -1,14 +1,12 @@
 import * as path from "node:path"
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { Candidates } from "@embedflow/data"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Report } from "@embedflow/eval"
-import { type LabeledExample, LabeledExamples, PromptTemplate, ScoredCandidates, TemplateParam } from "@embedflow/llm-scorer"
-import { EmbeddingCache, ModelHub } from "@embedflow/models"
-import { RewardModelFolder, Training } from "@embedflow/reward-cross-encoder"
-import { type Head, LowRankResidualAdapter, Rng } from "@embedflow/tensor"
+import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
+import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
-import { iclAccuracy } from "./IclEval.js"
+import { evaluateIcl } from "./IclEval.js"
+
+type LabeledExample = Ports.LabeledExample
 import * as KlDistiller from "./KlDistiller.js"
 import * as RetrieverFolder from "./RetrieverFolder.js"
 
@@ -18,14 +16,14 @@ const Pooling = Schema.Literals(["cls", "mean"])
 
 export const distill = Stage.make({
   name: "kl-distiller/distill",
-  version: "1",
+  // 2: the objective runs on tensor's cosineMatrix, klDivergence and infoNce (float32) instead of a float64 copy.
+  version: "2",
   description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
   params: Schema.Struct({
-    encoder: Params.folderPath("Encoder folder (relative to the graph file), used frozen."),
+    encoder: Params.folderPath("encoder folder (relative to the graph file), used frozen"),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
-    /** Rank of the residual adapter; 0 = the encoder's full dimension. */
-    rank: withDefault(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0),
+    rank: Params.describe(withDefault(Schema.Int.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0), "rank of the residual adapter; 0 = the encoder's full dimension"),
     epochs: withDefault(PositiveInt, 20),
     batchSize: withDefault(PositiveInt, 32),
     lr: withDefault(PositiveNumber, 1e-3),
@@ -36,14 +34,14 @@ export const distill = Stage.make({
     alpha: withDefault(Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0.2),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
-  inputs: { rewards: ScoredCandidates, heldOut: ScoredCandidates },
+  inputs: { rewards: Ports.ScoredCandidates, heldOut: Ports.ScoredCandidates },
   optionalInputs: ["heldOut"],
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
-      const backbone: RewardModelFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
-      const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+      const backbone: HeadFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
+      const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
       const heldOut = inputs.heldOut ?? []
       const cache = yield* EmbeddingCache.build(encoder, [...KlDistiller.textsOf(inputs.rewards), ...KlDistiller.textsOf(heldOut)], {
         batchSize: params.embedBatchSize,
@@ -51,7 +49,7 @@ export const distill = Stage.make({
       })
       const rank = params.rank === 0 ? cache.dim : params.rank
       const head = LowRankResidualAdapter.make({ dim: cache.dim, rank, seed: ctx.seed })
-      const kit = Training.tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
+      const kit = trainingTools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
       const history = KlDistiller.distill(head, cache, inputs.rewards, params, kit)
       for (const h of history) {
         yield* ctx.metric("loss", h.loss, h.epoch)
@@ -87,7 +85,7 @@ const retrieveWith = (
 ) =>
   Effect.gen(function* () {
     const ctx = yield* StageContext
-    let backbone: RewardModelFolder.Backbone
+    let backbone: HeadFolder.Backbone
     let head: Head | undefined
     if (model) {
       const loaded = yield* Effect.tryPromise({ try: () => RetrieverFolder.read(model.path), catch: fail("cannot load the retriever") })
@@ -99,7 +97,7 @@ const retrieveWith = (
       }
       backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
     }
-    const encoder = yield* (yield* ModelHub).encoder(RewardModelFolder.encoderConfig(backbone))
+    const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
     const demoTexts = pool.map((d) => KlDistiller.demonstrationText({ text: d.text, output: d.label }))
     const queryTexts = queries.map(KlDistiller.queryText)
     const cache = yield* EmbeddingCache.build(encoder, [...queryTexts, ...demoTexts], {
@@ -116,20 +114,20 @@ const retrieveWith = (
 
 export const retrieve = Stage.make({
   name: "kl-distiller/retrieve",
-  version: "1",
+  // 2: unit vectors from tensor's l2Normalize.
+  version: "2",
   description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
   params: Schema.Struct({
-    encoder: Schema.optionalKey(Params.folderPath("Base encoder folder, used when no retriever model is connected.")),
+    encoder: Schema.optionalKey(Params.folderPath("base encoder folder, used when no retriever model is connected")),
     pooling: withDefault(Pooling, "mean"),
     maxLength: withDefault(PositiveInt, 128),
     k: withDefault(PositiveInt, 16),
-    /** Never return a query as its own candidate (when queries are drawn from the pool). */
-    excludeSelf: withDefault(Schema.Boolean, true),
+    excludeSelf: Params.describe(withDefault(Schema.Boolean, true), "never return a query as its own candidate (when queries are drawn from the pool)"),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
-  inputs: { queries: LabeledExamples, pool: LabeledExamples, model: Ports.Model },
+  inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, model: Ports.Model },
   optionalInputs: ["model"],
-  outputs: { candidates: Candidates },
+  outputs: { candidates: Ports.Candidates },
   run: (params, inputs) =>
     Effect.map(retrieveWith(inputs.model, params, inputs.queries, inputs.pool, params.k, params.excludeSelf), (candidates) => ({ candidates }))
 })
@@ -165,15 +163,14 @@ export const iclEval = Stage.make({
   version: "1",
   description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
   params: Schema.Struct({
-    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
+    model: Params.folderPath("causal LM folder (relative to the graph file)"),
     k: withDefault(PositiveInt, 4),
-    template: withDefault(TemplateParam, {}),
-    /** Label verbalizers; default: the distinct labels of pool and test, sorted. */
-    labels: Schema.optionalKey(Schema.Array(Schema.String)),
+    template: withDefault(PromptTemplate.Param, {}),
+    labels: Schema.optionalKey(Params.describe(Schema.Array(Schema.String), "label verbalizers; default: the distinct labels of pool and test, sorted")),
     normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { pool: LabeledExamples, test: LabeledExamples, bm25: Candidates, base: Candidates, trained: Candidates },
+  inputs: { pool: Ports.LabeledExamples, test: Ports.LabeledExamples, bm25: Ports.Candidates, base: Ports.Candidates, trained: Ports.Candidates },
   optionalInputs: ["bm25", "base", "trained"],
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
@@ -196,7 +193,7 @@ export const iclEval = Stage.make({
       const rows: Array<Record<string, string | number>> = []
       const predictions: Record<string, unknown> = {}
       for (const [i, m] of methods.entries()) {
-        const result = yield* iclAccuracy(lm, inputs.test, m.demos, {
+        const result = yield* evaluateIcl(lm, inputs.test, m.demos, {
           template,
           labels,
           normalize: params.normalize,

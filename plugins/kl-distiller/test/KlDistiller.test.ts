@@ -1,6 +1,8 @@
-import type { ScoredQuery } from "@embedflow/llm-scorer"
+import type { Ports } from "@embedflow/core"
+
+type ScoredQuery = Ports.ScoredQuery
 import { EmbeddingCache } from "@embedflow/models"
-import { Training } from "@embedflow/reward-cross-encoder"
+import { trainingTools } from "@embedflow/tensor"
 import { LowRankResidualAdapter, Rng } from "@embedflow/tensor"
 import { describe, expect, it } from "vitest"
 import { kendallTau } from "../src/KendallTau.js"
@@ -50,7 +52,7 @@ describe("distill", () => {
     const { dim, train, heldOut, cache } = fixture(5)
     const head = LowRankResidualAdapter.make({ dim, rank: dim, seed: 1 })
     const before = rankAgreement(undefined, cache, heldOut)
-    const history = distill(head, cache, train, options, Training.tools(head, 2, { lr: 0.01, weightDecay: 0 }))
+    const history = distill(head, cache, train, options, trainingTools(head, 2, { lr: 0.01, weightDecay: 0 }))
     const after = rankAgreement(head, cache, heldOut)
     console.log(`held-out Kendall tau vs teacher: base encoder ${before.toFixed(3)}, distilled ${after.toFixed(3)}`)
     expect(history[history.length - 1]!.kl).toBeLessThan(history[0]!.kl)
@@ -62,7 +64,7 @@ describe("distill", () => {
     const run = () => {
       const { dim, train, cache } = fixture(5)
       const head = LowRankResidualAdapter.make({ dim, rank: 4, seed: 1 })
-      return distill(head, cache, train.slice(0, 40), { ...options, epochs: 2 }, Training.tools(head, 2, { lr: 0.01, weightDecay: 0 }))
+      return distill(head, cache, train.slice(0, 40), { ...options, epochs: 2 }, trainingTools(head, 2, { lr: 0.01, weightDecay: 0 }))
     }
     expect(run()).toEqual(run())
   })

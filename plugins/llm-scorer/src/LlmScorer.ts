@@ -1,17 +1,11 @@
-import type { CausalLMShape, ModelError } from "@embedflow/models"
+import { Ports } from "@embedflow/core"
+import { type CausalLMShape, type ModelError, PromptTemplate } from "@embedflow/models"
 import { Effect } from "effect"
-import { render, type PromptTemplate } from "./PromptTemplate.js"
-import { type ScoredQuery, sortCandidates } from "./ScoredCandidates.js"
 
-/** A labelled task example: `text` is the input, `label` the gold output (a verbalizer or answer). */
-export interface LabeledExample {
-  readonly id: string
-  readonly text: string
-  readonly label: string
-}
+type LabeledExample = Ports.LabeledExample
 
 export interface ScoreOptions {
-  readonly template: PromptTemplate
+  readonly template: PromptTemplate.PromptTemplate
   /** Prompt/continuation pairs per `logLikelihood` call. */
   readonly batchSize: number
   /** Called after each batch with (pairs done, pairs total). */
@@ -28,10 +22,10 @@ export const scoreCandidates = (
   lm: CausalLMShape,
   queries: ReadonlyArray<{ readonly query: LabeledExample; readonly candidates: ReadonlyArray<LabeledExample> }>,
   options: ScoreOptions
-): Effect.Effect<Array<ScoredQuery>, ModelError> =>
+): Effect.Effect<Array<Ports.ScoredQuery>, ModelError> =>
   Effect.gen(function* () {
     const pairs = queries.flatMap(({ query, candidates }) =>
-      candidates.map((c) => render(options.template, [{ text: c.text, output: c.label }], query, query.label))
+      candidates.map((c) => PromptTemplate.render(options.template, [{ text: c.text, output: c.label }], query, query.label))
     )
     const scores = new Float64Array(pairs.length)
     const batch = Math.max(1, options.batchSize)
@@ -45,6 +39,6 @@ export const scoreCandidates = (
       id: query.id,
       text: query.text,
       gold: query.label,
-      candidates: sortCandidates(candidates.map((c) => ({ id: c.id, text: c.text, output: c.label, score: scores[at++]! })))
+      candidates: Ports.sortCandidates(candidates.map((c) => ({ id: c.id, text: c.text, output: c.label, score: scores[at++]! })))
     }))
   })

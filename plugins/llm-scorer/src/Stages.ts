@@ -1,19 +1,11 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { Candidates, dataSetFolders } from "@embedflow/data"
-import { ModelHub } from "@embedflow/models"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { dataSetFolders } from "@embedflow/data"
+import { ModelHub, PromptTemplate } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { type LabeledExample, scoreCandidates } from "./LlmScorer.js"
-import { defaultTemplate, validate } from "./PromptTemplate.js"
-import { ScoredCandidates } from "./ScoredCandidates.js"
+import { scoreCandidates } from "./LlmScorer.js"
 import * as Task from "./Task.js"
 
-/** The prompt template as a param; every field has a default. */
-export const TemplateParam = Schema.Struct({
-  example: withDefault(Schema.String, defaultTemplate.example),
-  separator: withDefault(Schema.String, defaultTemplate.separator),
-  prefix: withDefault(Schema.String, defaultTemplate.prefix)
-})
+type LabeledExample = Ports.LabeledExample
 
 const fail = (message: string, cause?: unknown) => new StageError({ message, cause })
 
@@ -27,9 +19,9 @@ export const loadTask = Stage.make({
     count: PositiveInt,
     dataDir: Schema.optionalKey(Params.folderPath("data folder (relative to the graph file); default: $EMBEDFLOW_DATA or the nearest shared/data"))
   }),
-  inputs: { exclude: Task.LabeledExamples },
+  inputs: { exclude: Ports.LabeledExamples },
   optionalInputs: ["exclude"],
-  outputs: { examples: Task.LabeledExamples, texts: Ports.Texts },
+  outputs: { examples: Ports.LabeledExamples, texts: Ports.Texts },
   reads: (params, context) => dataSetFolders(params.dataDir, context, Task.dataFolder[params.task]),
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -51,18 +43,17 @@ export const score = Stage.make({
   version: "1",
   description: "LLM-R feedback: log p(gold output | candidate demonstration, query) from a causal LM, candidates ranked",
   params: Schema.Struct({
-    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
-    template: withDefault(TemplateParam, {}),
-    /** Candidates kept per query (the best-ranked by the retriever, the query itself excluded). */
-    candidatesPerQuery: withDefault(PositiveInt, 16),
+    model: Params.folderPath("causal LM folder (relative to the graph file)"),
+    template: withDefault(PromptTemplate.Param, {}),
+    candidatesPerQuery: Params.describe(withDefault(PositiveInt, 16), "candidates kept per query (the best-ranked by the retriever, the query itself excluded)"),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { queries: Task.LabeledExamples, pool: Task.LabeledExamples, candidates: Candidates },
-  outputs: { scored: ScoredCandidates },
+  inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, candidates: Ports.Candidates },
+  outputs: { scored: Ports.ScoredCandidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
-      const template = yield* Effect.try({ try: () => validate(params.template), catch: (e) => fail(String((e as Error).message)) })
+      const template = yield* Effect.try({ try: () => PromptTemplate.validate(params.template), catch: (e) => fail(String((e as Error).message)) })
       const pool = new Map(inputs.pool.map((e) => [e.id, e]))
       const jobs = yield* Effect.try({
         try: () => groupCandidates(inputs.queries, pool, inputs.candidates, params.candidatesPerQuery),

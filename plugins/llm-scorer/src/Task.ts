@@ -1,17 +1,9 @@
 import { createHash } from "node:crypto"
-import { PortType } from "@embedflow/core"
+import { Ports } from "@embedflow/core"
 import { AgNews, type DataError, Sst2, Trec } from "@embedflow/data"
 import { Effect, Schema } from "effect"
-import type { LabeledExample } from "./LlmScorer.js"
 
-/** A labelled example of an in-context learning task; `label` is the verbalizer the LLM should produce. */
-export const LabeledExampleSchema = Schema.Struct({ id: Schema.String, text: Schema.String, label: Schema.String })
-
-export const LabeledExamples = PortType.records(
-  "LabeledExamples",
-  LabeledExampleSchema,
-  "task examples: input text and gold output (a label verbalizer), the demonstration pool and the queries of ICL"
-)
+type LabeledExample = Ports.LabeledExample
 
 export const TaskName = Schema.Literals(["trec", "sst2", "ag-news"])
 export type TaskName = typeof TaskName.Type

@@ -2,19 +2,9 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { loadTask, score } from "./Stages.js"
 
-export { type LabeledExample, type ScoreOptions, scoreCandidates } from "./LlmScorer.js"
-export * as PromptTemplate from "./PromptTemplate.js"
-export type { Demonstration, PromptPair } from "./PromptTemplate.js"
-export {
-  demonstrationText,
-  ScoredCandidate,
-  ScoredCandidates,
-  ScoredQuery,
-  sortCandidates
-} from "./ScoredCandidates.js"
-export { groupCandidates, loadTask, score, TemplateParam } from "./Stages.js"
+export { type ScoreOptions, scoreCandidates } from "./LlmScorer.js"
+export { groupCandidates, loadTask, score } from "./Stages.js"
 export * as Task from "./Task.js"
-export { LabeledExamples } from "./Task.js"
 
 export const plugin = Plugin.make({
   name: "llm-scorer",

@@ -1,8 +1,8 @@
-import { makeCausalLM } from "@embedflow/models"
+import { makeCausalLM, PromptTemplate } from "@embedflow/models"
 import { Effect } from "effect"
 import { join } from "node:path"
 import { describe, expect, inject, it } from "vitest"
-import { PromptTemplate, scoreCandidates } from "../src/index.js"
+import { scoreCandidates } from "../src/index.js"
 
 const gpt2 = () => join(inject("tinyModels"), "tiny-gpt2")
 

@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import { DEFAULT_DEMONSTRATION_END, makePromptEolEncoder, promptEolTemplate } from "./PromptEol.js"
 
@@ -10,11 +9,9 @@ export const embed = Stage.make({
   version: "1",
   description: "PromptEOL sentence embeddings: a causal LM's last-token hidden state after the one-word template, optionally with in-context demonstrations",
   params: Schema.Struct({
-    model: Params.folderPath("Causal LM folder (relative to the graph file)."),
-    /** Must contain {text} once. */
-    template: withDefault(Schema.String, promptEolTemplate),
-    /** Prepended as filled templates closed by their word (PromptEOL's in-context variant). */
-    demonstrations: withDefault(Schema.Array(DemonstrationParam), []),
+    model: Params.folderPath("causal LM folder (relative to the graph file)"),
+    template: Params.describe(withDefault(Schema.String, promptEolTemplate), "must contain {text} once"),
+    demonstrations: Params.describe(withDefault(Schema.Array(DemonstrationParam), []), "prepended as filled templates closed by their word (PromptEOL's in-context variant)"),
     demonstrationEnd: withDefault(Schema.String, DEFAULT_DEMONSTRATION_END),
     batchSize: withDefault(PositiveInt, 16),
     normalize: withDefault(Schema.Boolean, true),

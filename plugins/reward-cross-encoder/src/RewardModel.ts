@@ -1,8 +1,11 @@
-import { demonstrationText, type ScoredQuery } from "@embedflow/llm-scorer"
+import { Ports } from "@embedflow/core"
+
+const { demonstrationText } = Ports
+type ScoredQuery = Ports.ScoredQuery
 import { EmbeddingCache, type EncoderShape, type ModelError } from "@embedflow/models"
 import { type Head, listwiseCrossEntropy, matrix } from "@embedflow/tensor"
 import { Effect } from "effect"
-import type { TrainingTools } from "./internal/training.js"
+import type { TrainingTools } from "@embedflow/tensor"
 
 /**
  * LLM-R's reward model: a cross-encoder reads "[CLS] query [SEP] demonstration" and scores how much

@@ -1,11 +1,8 @@
 import * as path from "node:path"
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
-import { ScoredCandidates, sortCandidates } from "@embedflow/llm-scorer"
-import { EmbeddingCache, ModelHub } from "@embedflow/models"
-import { Mlp } from "@embedflow/tensor"
+import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { EmbeddingCache, HeadFolder, ModelHub } from "@embedflow/models"
+import { Mlp, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
-import { tools } from "./internal/training.js"
 import * as RewardModel from "./RewardModel.js"
 import * as Folder from "./RewardModelFolder.js"
 
@@ -16,7 +13,7 @@ export const train = Stage.make({
   version: "1",
   description: "LLM-R reward model: a scoring head over a frozen encoder's [CLS] query [SEP] demo embedding, listwise CE (top-ranked vs sampled bottom)",
   params: Schema.Struct({
-    encoder: Params.folderPath("Encoder folder (relative to the graph file), used frozen."),
+    encoder: Params.folderPath("encoder folder (relative to the graph file), used frozen"),
     pooling: withDefault(Schema.Literals(["cls", "mean"]), "cls"),
     maxLength: withDefault(PositiveInt, 128),
     hidden: withDefault(PositiveInt, 64),
@@ -28,19 +25,19 @@ export const train = Stage.make({
     weightDecay: withDefault(Schema.Number, 0.01),
     embedBatchSize: withDefault(PositiveInt, 64)
   }),
-  inputs: { scored: ScoredCandidates },
+  inputs: { scored: Ports.ScoredCandidates },
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
-      const backbone: Folder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
-      const encoder = yield* (yield* ModelHub).encoder(Folder.encoderConfig(backbone))
+      const backbone: HeadFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
+      const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
       const cache = yield* EmbeddingCache.build(encoder, RewardModel.allPairTexts(inputs.scored), {
         batchSize: params.embedBatchSize,
         onProgress: (done, total) => ctx.progress(done, total, "pairs embedded")
       })
       const head = Mlp.make({ inputDim: cache.dim, hiddenDim: params.hidden, outputDim: 1, activation: "gelu", seed: ctx.seed })
-      const kit = tools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
+      const kit = trainingTools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
       const history = RewardModel.train(head, cache, inputs.scored, params, kit)
       for (const h of history) {
         yield* ctx.metric("loss", h.loss, h.epoch)
@@ -62,13 +59,13 @@ export const score = Stage.make({
   version: "1",
   description: "rescores each query's candidates with a trained reward model, best first",
   params: Schema.Struct({ embedBatchSize: withDefault(PositiveInt, 64) }),
-  inputs: { model: Ports.Model, candidates: ScoredCandidates },
-  outputs: { scored: ScoredCandidates },
+  inputs: { model: Ports.Model, candidates: Ports.ScoredCandidates },
+  outputs: { scored: Ports.ScoredCandidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
       const { config, head } = yield* Effect.tryPromise({ try: () => Folder.read(inputs.model.path), catch: fail("cannot load the reward model") })
-      const encoder = yield* (yield* ModelHub).encoder(Folder.encoderConfig(config.backbone))
+      const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(config.backbone))
       const pairs = RewardModel.allPairTexts(inputs.candidates)
       const cache = yield* EmbeddingCache.build(encoder, pairs, {
         batchSize: params.embedBatchSize,
@@ -78,7 +75,7 @@ export const score = Stage.make({
       let at = 0
       const scored = inputs.candidates.map((q) => ({
         ...q,
-        candidates: sortCandidates(q.candidates.map((c) => ({ ...c, score: rewards[at++]! })))
+        candidates: Ports.sortCandidates(q.candidates.map((c) => ({ ...c, score: rewards[at++]! })))
       }))
       return { scored }
     })

@@ -5,7 +5,6 @@ import { score, train } from "./Stages.js"
 export * as RewardModel from "./RewardModel.js"
 export * as RewardModelFolder from "./RewardModelFolder.js"
 export { score, train } from "./Stages.js"
-export * as Training from "./internal/training.js"
 
 export const plugin = Plugin.make({
   name: "reward-cross-encoder",

@@ -1,8 +1,10 @@
-import type { ScoredQuery } from "@embedflow/llm-scorer"
+import type { Ports } from "@embedflow/core"
+
+type ScoredQuery = Ports.ScoredQuery
 import { EmbeddingCache } from "@embedflow/models"
 import { describe, expect, it } from "vitest"
 import { Mlp, Rng } from "@embedflow/tensor"
-import { tools } from "../src/internal/training.js"
+import { trainingTools } from "@embedflow/tensor"
 import { pairText, score, train, trainingGroups } from "../src/RewardModel.js"
 
 const query = (id: string, scores: ReadonlyArray<number>): ScoredQuery => ({
@@ -62,7 +64,7 @@ describe("train", () => {
     const test = make("test", 50)
     const cache = EmbeddingCache.fromRows(texts, Float32Array.from(rows), dim)
     const head = Mlp.make({ inputDim: dim, hiddenDim: 16, outputDim: 1, seed: 1 })
-    const history = train(head, cache, trainSet, { negatives: 3, negativeFrom: 0.5, epochs: 15, batchSize: 16 }, tools(head, 2, { lr: 0.01, weightDecay: 0 }))
+    const history = train(head, cache, trainSet, { negatives: 3, negativeFrom: 0.5, epochs: 15, batchSize: 16 }, trainingTools(head, 2, { lr: 0.01, weightDecay: 0 }))
     expect(history[history.length - 1]!.loss).toBeLessThan(history[0]!.loss)
     let top1 = 0
     for (const q of test) {

@@ -1,5 +1,4 @@
-// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { Params, Ports, type PortType, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { makeOpenAiCausalLM, ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
 import { curate as applyThresholds, ratePairs } from "./Curation.js"
@@ -14,20 +13,21 @@ export const curate = Stage.make({
   description:
     "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps entailments rated >= hi and contradictions rated <= lo",
   params: Schema.Struct({
-    model: Params.folderPath("Causal LM folder (relative to the graph file); with `server`, only a label."),
-    /** An OpenAI-compatible server instead of a local model (its raw logits are out of reach). */
+    model: Params.folderPath("causal LM folder (relative to the graph file); with `server`, only a label"),
     server: Schema.optionalKey(
-      Schema.Struct({
-        baseUrl: Schema.String,
-        model: Schema.String,
-        chat: withDefault(Schema.Boolean, false),
-        scoring: withDefault(Schema.Literals(["logprobs", "text"]), "logprobs"),
-        topK: withDefault(PositiveInt, 20)
-      })
+      Params.describe(
+        Schema.Struct({
+          baseUrl: Schema.String,
+          model: Schema.String,
+          chat: withDefault(Schema.Boolean, false),
+          scoring: withDefault(Schema.Literals(["logprobs", "text"]), "logprobs"),
+          topK: withDefault(PositiveInt, 20)
+        }),
+        "an OpenAI-compatible server instead of a local model (its raw logits are out of reach)"
+      )
     ),
     template: withDefault(Schema.String, defaultTemplate),
-    /** Text before each digit token: " " for GPT-2 style BPE (" 3" is one token). */
-    digitPrefix: withDefault(Schema.String, " "),
+    digitPrefix: Params.describe(withDefault(Schema.String, " "), "text before each digit token: \" \" for GPT-2 style BPE (\" 3\" is one token)"),
     hi: withDefault(Rating, 3.5),
     lo: withDefault(Rating, 1.5),
     requireNegative: withDefault(Schema.Boolean, false),

@@ -2,6 +2,7 @@ import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { Effect } from "effect"
 import { StageContext } from "@embedflow/core"
+import { layerModelHub } from "@embedflow/models"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { curate, expectedRatingFromTop, parseRating } from "../src/index.js"
 
@@ -83,11 +84,15 @@ describe("ratings from an OpenAI-compatible server", () => {
           },
           { triples }
         )
-        .pipe(Effect.provideService(StageContext, context))
+        // The server path never loads a model, but the stage asks for the hub like every model stage.
+        .pipe(Effect.provideService(StageContext, context), Effect.provide(layerModelHub()))
     )
-    // dog entailment: (4*.6 + 5*.2)/.8 = 4.25 kept; its contradiction mentions a cat -> text " 3" > lo,
-    // so the negative is dropped; "someone sings": no digits in top-k -> text " 1." < hi -> dropped.
-    expect(out.triples).toEqual([{ anchor: "a dog runs", positive: "a dog is running", meta: expect.objectContaining({}) }])
+    // Both dog prompts (the entailment, and the contradiction, whose premise is about a dog) get digits
+    // in top-k: (4*.6 + 5*.2)/.8 = 4.25, so the entailment is kept and the contradiction (> lo) dropped;
+    // "someone sings": no digits in top-k -> text " 1." < hi -> dropped.
+    expect(out.triples).toEqual([
+      { anchor: "a dog runs", positive: "a dog is running", meta: { curation: { entailmentScore: expect.closeTo(4.25, 12), contradictionScore: expect.closeTo(4.25, 12) } } }
+    ])
     expect(out.report).toMatchObject({ triples: 2, kept: 1 })
     expect(requests[0]!.logprobs).toBe(5)
     expect(requests[1]!.logprobs).toBeUndefined() // the text fallback asked for a completion

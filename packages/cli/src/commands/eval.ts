@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs"
 import * as path from "node:path"
 import { Bm25 } from "@embedflow/bm25"
-import type { Candidate } from "@embedflow/data"
+import type { Ports } from "@embedflow/core"
 import { Suite, type Tasks } from "@embedflow/eval"
 import { ExactSearch } from "@embedflow/faiss-index"
 import { makeModelHub } from "@embedflow/models"
@@ -54,7 +54,7 @@ export const evalCommand = (options: EvalCommandOptions) =>
           Effect.gen(function* () {
             const exact = yield* ExactSearch.scoped(corpus.data, corpus.dim, { metric: "ip" })
             const r = yield* Effect.tryPromise(() => exact.search(queries.data, Math.min(k, corpus.count)))
-            const out: Array<Candidate> = []
+            const out: Array<Ports.Candidate> = []
             for (let q = 0; q < queries.count; q++) {
               let rank = 0
               for (let j = q * r.k; j < (q + 1) * r.k; j++) {

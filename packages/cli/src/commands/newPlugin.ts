@@ -63,40 +63,74 @@ export const plugin = Plugin.make({
   stages: [upperCase]
 })
 `,
-    [`test/${Name}.test.ts`]: `import { Effect } from "effect"
-import { StageContext } from "@embedflow/core"
-import { describe, expect, it } from "vitest"
-import { upperCase } from "../src/index.js"
+    [`test/${Name}.test.ts`]: `import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
+import { Effect, Schema } from "effect"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { plugin } from "../src/index.js"
 
-const context = StageContext.of({
-  nodeId: "t", stageName: upperCase.name, seed: 1, scratchDir: "/tmp", resolvePath: (p) => p,
-  progress: () => Effect.void, metric: () => Effect.void, log: () => Effect.void
+// A test-only source of texts, so the stage runs inside a real graph (validation, runner, cache).
+const texts = Stage.make({
+  name: "fixture/texts",
+  version: "1",
+  description: "fixed texts",
+  params: Schema.Struct({}),
+  inputs: {},
+  outputs: { texts: Ports.Texts },
+  run: () => Effect.succeed({ texts: [{ id: "1", text: "hi" }, { id: "2", text: "there" }] })
 })
+const registry = new Plugin.Registry([Plugin.make({ name: "fixture", version: "1", description: "test fixture", stages: [texts] }), plugin])
+
+const root = mkdtempSync(join(tmpdir(), "${name}-"))
+afterAll(() => rmSync(root, { recursive: true, force: true }))
 
 describe("${name}/upper-case", () => {
-  it("upper-cases texts", async () => {
-    const out = await Effect.runPromise(
-      upperCase.run({ suffix: "!" }, { texts: [{ id: "1", text: "hi" }] }).pipe(Effect.provideService(StageContext, context))
+  it("upper-cases texts in a graph", async () => {
+    const result = await Effect.runPromise(
+      Effect.gen(function* () {
+        const graph = yield* Graph.validate(
+          {
+            name: "${name}-test",
+            nodes: [
+              { id: "source", stage: "fixture/texts" },
+              { id: "up", stage: "${name}/upper-case", params: { suffix: "!" }, inputs: { texts: "source.texts" } }
+            ]
+          },
+          registry
+        )
+        return yield* Runner.run(graph, { layer: registry.layer() })
+      }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
     )
-    expect(out.texts).toEqual([{ id: "1", text: "HI!" }])
+    expect(result.nodes.up!.outputs.texts).toEqual([{ id: "1", text: "HI!" }, { id: "2", text: "THERE!" }])
   })
 })
 `,
+    [EXAMPLE_GRAPH]: exampleGraph(name),
     "README.md": `# @embedflow/${name}
 
 Stages: \`${name}/upper-case\` (Texts → Texts).
 
-Use it in a graph by naming the package under \`plugins:\`:
+Build it (\`npx tsc -b\`), then run this graph (\`${EXAMPLE_GRAPH}\` in this folder) with
+\`embedflow run plugins/${name}/${EXAMPLE_GRAPH}\`. Its \`plugins:\` entry is a path relative to the
+graph file; once \`npm install\` has linked the package, \`"@embedflow/${name}"\` works too.
 
 \`\`\`yaml
-name: ${name}-example
-plugins: ["@embedflow/${name}"]
-nodes:
-  - { id: up, stage: ${name}/upper-case, params: { suffix: "!" }, inputs: { texts: source.texts } }
-\`\`\`
+${exampleGraph(name)}\`\`\`
 `
   }
 }
+
+/** The file name of the scaffold's example graph, also shown in its README. */
+export const EXAMPLE_GRAPH = "example.yaml"
+
+const exampleGraph = (name: string) => `name: ${name}-example
+plugins: ["./dist/index.js"]
+nodes:
+  - { id: source, stage: data/ir-collection, params: { collection: cranfield } }
+  - { id: up, stage: ${name}/upper-case, params: { suffix: "!" }, inputs: { texts: source.documents } }
+`
 
 export const newPlugin = async (name: string, root: string): Promise<string> => {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`plugin name '${name}' must be lower-case letters, digits and dashes`)

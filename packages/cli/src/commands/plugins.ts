@@ -1,5 +1,19 @@
-import { Schema } from "effect"
+import { Schema, SchemaAST } from "effect"
 import type { Plugin } from "@embedflow/core"
+
+/**
+ * The params' JSON Schema, with each field's `Params.describe` text: JSON Schema drops descriptions
+ * of some fields (numbers, checked integers, fields with defaults), the schema's AST keeps them.
+ */
+const withDescriptions = (params: Schema.Top) => {
+  const schema = Schema.toJsonSchemaDocument(params).schema as { properties?: Record<string, Record<string, unknown>> }
+  const fields = (params as { fields?: Record<string, { ast: SchemaAST.AST }> }).fields ?? {}
+  for (const [name, property] of Object.entries(schema.properties ?? {})) {
+    const description = fields[name] && SchemaAST.resolveDescription(fields[name].ast)
+    if (description !== undefined) property.description = description
+  }
+  return schema
+}
 
 /** Every stage with its ports and params (from the params schema's JSON Schema). */
 export const describePlugins = (registry: Plugin.Registry) =>
@@ -13,15 +27,20 @@ export const describePlugins = (registry: Plugin.Registry) =>
       description: s.description,
       inputs: Object.fromEntries(Object.entries(s.inputs).map(([k, t]) => [k, `${(t as { name: string }).name}${s.optionalInputs.includes(k) ? "?" : ""}`])),
       outputs: Object.fromEntries(Object.entries(s.outputs).map(([k, t]) => [k, (t as { name: string }).name])),
-      params: Schema.toJsonSchemaDocument(s.params).schema
+      params: withDescriptions(s.params)
     }))
   }))
 
 const paramLines = (schema: unknown): Array<string> => {
-  const s = schema as { properties?: Record<string, { type?: unknown; description?: string; default?: unknown }>; required?: Array<string> }
+  const s = schema as {
+    properties?: Record<string, { type?: unknown; anyOf?: Array<{ type?: unknown }>; description?: string; default?: unknown }>
+    required?: Array<string>
+  }
   if (!s.properties) return []
   return Object.entries(s.properties).map(([k, v]) => {
-    const type = Array.isArray(v.type) ? v.type.join("|") : (v.type ?? "value")
+    // Numbers come as anyOf [number, "Infinity" | "-Infinity" | "NaN" strings]: name the first type.
+    const declared = v.type ?? v.anyOf?.[0]?.type
+    const type = Array.isArray(declared) ? declared.join("|") : (declared ?? "value")
     const req = s.required?.includes(k) ? "" : "?"
     return `      ${k}${req}: ${String(type)}${v.description ? `  — ${v.description}` : ""}`
   })

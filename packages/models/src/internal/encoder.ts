@@ -1,3 +1,4 @@
+import { l2Normalize, matrix } from "@embedflow/tensor"
 import { Effect, type Scope } from "effect"
 import type { EncoderConfig, EncoderShape } from "../Encoder.js"
 import { ModelError } from "../ModelError.js"
@@ -127,18 +128,9 @@ const makeExportedEncoder = (
           if (pooled === undefined || pooled.dims.length !== 2 || pooled.dims[1] !== dim) {
             return yield* new ModelError({ message: `model "${model}": output ${output} has shape [${pooled?.dims.join(", ")}], expected [batch, ${dim}]`, model })
           }
-          const data = pooled.data as Float32Array
-          for (let r = 0; r < batch.length; r++) {
-            const row = data.subarray(r * dim, (r + 1) * dim)
-            let scale = 1
-            if (normalize) {
-              let s = 0
-              for (let d = 0; d < dim; d++) s += row[d]! * row[d]!
-              scale = 1 / Math.max(Math.sqrt(s), 1e-12)
-            }
-            const dst = batch[r]! * dim
-            for (let d = 0; d < dim; d++) out[dst + d] = row[d]! * scale
-          }
+          const data = (pooled.data as Float32Array).subarray(0, batch.length * dim)
+          const rows = normalize ? l2Normalize(matrix(batch.length, dim, data)).y.data : data
+          for (let r = 0; r < batch.length; r++) out.set(rows.subarray(r * dim, (r + 1) * dim), batch[r]! * dim)
         }
         return out
       })

@@ -1,11 +1,17 @@
 import { Schema } from "effect"
-import { PortType } from "@embedflow/core"
-import { Qrel } from "./IrCollection.js"
+import * as PortType from "./PortType.js"
 
-/**
- * Port types for retrieval pipelines, shared by loaders (qrels), retrievers (candidates) and the
- * evaluator. They belong with the data records; the lead may hoist them into core's Ports.
- */
+/** Port types for retrieval pipelines, shared by loaders (qrels), retrievers (candidates) and the evaluator. */
+
+export const Qrel = Schema.Struct({
+  queryId: Schema.String,
+  docId: Schema.String,
+  /** Graded gain, higher is more relevant; > 0 relevant, 0 judged but not relevant. */
+  relevance: Schema.Number,
+  /** The code as published (Cranfield: -1, 1..4, lower is more relevant). */
+  code: Schema.optionalKey(Schema.Number)
+})
+export type Qrel = typeof Qrel.Type
 export const Qrels = PortType.records("Qrels", Qrel, "relevance judgments: queryId, docId, graded relevance (> 0 relevant)")
 
 export const Candidate = Schema.Struct({

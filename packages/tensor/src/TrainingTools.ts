@@ -1,4 +1,6 @@
-import { AdamW, type Head, Rng } from "@embedflow/tensor"
+import { AdamW } from "./AdamW.js"
+import type { Head } from "./Head.js"
+import { Rng } from "./Rng.js"
 
 /** What the training loops need besides the head: seeded randomness and an optimizer step. */
 export interface TrainingTools {
@@ -9,7 +11,8 @@ export interface TrainingTools {
   readonly step: () => void
 }
 
-export const tools = (head: Head, seed: number, optimizer: { readonly lr: number; readonly weightDecay: number }): TrainingTools => {
+/** Seeded shuffling and an AdamW step over `head`, shared by the head-training stages. */
+export const trainingTools = (head: Head, seed: number, optimizer: { readonly lr: number; readonly weightDecay: number }): TrainingTools => {
   const rng = new Rng(seed)
   const adam = new AdamW(head.params(), optimizer)
   return {

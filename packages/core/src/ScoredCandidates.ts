@@ -1,4 +1,4 @@
-import { PortType } from "@embedflow/core"
+import * as PortType from "./PortType.js"
 import { Schema } from "effect"
 
 /** A candidate demonstration for one query and how useful it is (higher is better). */

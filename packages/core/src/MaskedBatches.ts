@@ -1,4 +1,4 @@
-import { PortType } from "@embedflow/core"
+import * as PortType from "./PortType.js"
 import { Schema } from "effect"
 
 /**
@@ -26,7 +26,8 @@ export const MaskedBatches = PortType.records(
   "training batches (anchor, positive, hard-negative texts) with a packed mask of in-batch false negatives"
 )
 
-export const columns = (batch: Pick<MaskedBatch, "positives" | "negatives">): number => batch.positives.length + batch.negatives.length
+/** Candidate columns of a batch: its positives, then its hard negatives. */
+export const candidateColumns = (batch: Pick<MaskedBatch, "positives" | "negatives">): number => batch.positives.length + batch.negatives.length
 
 /** Packs 0/1 bytes into base64 bits. */
 export const packMask = (bits: Uint8Array): string => {
@@ -38,7 +39,7 @@ export const packMask = (bits: Uint8Array): string => {
 /** The mask of a batch as rows x cols bytes (1 = excluded), checking its size. */
 export const unpackMask = (batch: MaskedBatch): Uint8Array => {
   const rows = batch.anchors.length
-  const cols = columns(batch)
+  const cols = candidateColumns(batch)
   const bytes = Buffer.from(batch.mask, "base64")
   if (bytes.length !== Math.ceil((rows * cols) / 8)) {
     throw new RangeError(`batch ${batch.index}: mask has ${bytes.length} bytes, expected ceil(${rows} x ${cols} / 8) = ${Math.ceil((rows * cols) / 8)}`)

@@ -1,11 +1,7 @@
-import { PortType } from "@embedflow/core"
 import { Schema } from "effect"
+import * as PortType from "./PortType.js"
 
-/**
- * Labelled examples (text + label), the records of classification and ICL tasks. Same name and
- * schema as the llm-scorer plugin's `LabeledExamples`, so the ports connect; when core hoists the
- * type, this becomes a re-export of it.
- */
+/** A labelled example of an in-context learning task; `label` is the gold output (a verbalizer or answer). */
 export const LabeledExample = Schema.Struct({ id: Schema.String, text: Schema.String, label: Schema.String })
 export type LabeledExample = typeof LabeledExample.Type
 

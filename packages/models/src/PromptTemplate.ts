@@ -1,3 +1,6 @@
+import { withDefault } from "@embedflow/core"
+import { Schema } from "effect"
+
 /**
  * How labelled examples become an in-context prompt. One template renders every demonstration and
  * the query; for the query the text after `{input}` is cut at `{output}`, and the output becomes the
@@ -13,6 +16,13 @@ export interface PromptTemplate {
 }
 
 export const defaultTemplate: PromptTemplate = { example: "Input: {input}\nOutput: {output}", separator: "\n\n", prefix: "" }
+
+/** The template as a stage param; every field has a default. */
+export const Param = Schema.Struct({
+  example: withDefault(Schema.String, defaultTemplate.example),
+  separator: withDefault(Schema.String, defaultTemplate.separator),
+  prefix: withDefault(Schema.String, defaultTemplate.prefix)
+})
 
 /** What a template needs of an example: the text to show and its gold output. */
 export interface Demonstration {

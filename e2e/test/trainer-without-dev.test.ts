@@ -7,9 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { plugin } from "../src/index.js"
+import { plugin } from "@embedflow/contrastive-trainer"
 
-const glove = resolve(import.meta.dirname, "../../../models/glove-6b-100d")
+const glove = resolve(import.meta.dirname, "../../models/glove-6b-100d")
 
 const take = Stage.make({
   name: "fixture/take",
