@@ -17,8 +17,11 @@ const snippet = (readme: string, heading: string): string => {
   return code
 }
 
+/** No colour codes in the output; FORCE_COLOR (set by test runners) and NO_COLOR together make Node warn on stderr. */
+const plainEnv: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
+delete plainEnv.FORCE_COLOR
 const node = (args: Array<string>) =>
-  spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
+  spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: dir, encoding: "utf8", env: plainEnv })
 
 describe("README.md snippets", () => {
   it("'Writing a stage' and 'From code' compile, and run", async () => {
