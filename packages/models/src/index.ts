@@ -17,7 +17,8 @@ export {
   layerEncoder,
   makeEncoder,
   type Pooling,
-  promptEolTemplate
+  promptEolTemplate,
+  type TokenizedText
 } from "./Encoder.js"
 export {
   EXPORTED_ONNX_FILE,
@@ -48,3 +49,10 @@ export {
 export { type LoadOptions, resolveModel, type ResolvedModel } from "./ModelSource.js"
 export { embed, plugin } from "./Stages.js"
 export { readTokenBags, type TokenBagsOptions } from "./TokenBags.js"
+export { type CardEvaluation, MODEL_CARD_FILE, type ModelCard, readModelCard, renderModelCard, writeModelCard } from "./ModelCard.js"
+export {
+  type LayoutPooling,
+  readSentenceTransformersLayout,
+  type SentenceTransformersLayout,
+  sentenceTransformersFiles
+} from "./SentenceTransformersLayout.js"
