@@ -7,6 +7,7 @@ import { graph } from "./commands/graph.js"
 import { newPlugin } from "./commands/newPlugin.js"
 import { describePlugins, formatPlugins } from "./commands/plugins.js"
 import { reportsOf, run } from "./commands/run.js"
+import { serve } from "./commands/serve.js"
 import { validate } from "./commands/validate.js"
 import { loadRegistry } from "./loadPlugins.js"
 import { ProgressRenderer } from "./ProgressRenderer.js"
@@ -23,6 +24,7 @@ Usage:
   embedflow graph <graph> [--format mermaid|dot]
   embedflow plugins [--json]         stages with their ports and params
   embedflow new-plugin <name>        scaffold plugins/<name> (package, stage, test, README)
+  embedflow serve --model <folder>   OpenAI-compatible embeddings + rerank server (serve --help)
 
 Artifacts are cached in --store (default: $EMBEDFLOW_STORE or ./.embedflow), keyed by stage, params and
 inputs: re-running a graph, or resuming a killed run, recomputes only what changed or did not finish.`
@@ -41,6 +43,8 @@ const defaultIo: Io = {
 
 /** Exit codes: 0 success, 1 a run failed, 2 bad usage or an invalid graph. */
 export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Promise<number> => {
+  // serve parses its own options (--model may repeat).
+  if (argv[0] === "serve") return serve(argv.slice(1), io)
   let parsed
   try {
     parsed = parseArgs({
