@@ -2,8 +2,9 @@
  * Dynamic batching across requests: each request's inputs join one queue per model; a worker
  * takes inputs from the front until the batch holds `maxBatchCost` (tokens) (a request may be split across
  * batches) and runs them as one model call, one batch at a time. While a batch runs, arrivals
- * accumulate, so load alone makes batches bigger; an idle worker waits at most `maxWaitMs` after
- * the oldest arrival for company. The queue is bounded: a request that would take it past
+ * accumulate, so load alone makes batches bigger; an idle worker starts once the requests received
+ * in the current turn of the event loop have joined, or waits up to `maxWaitMs` after the oldest
+ * arrival for company when that is set. The queue is bounded: a request that would take it past
  * `maxQueued` inputs is refused at once (the server answers 429).
  */
 
@@ -48,6 +49,7 @@ export class Batcher<I, O> {
   private head = 0
   private running = false
   private timer: ReturnType<typeof setTimeout> | undefined
+  private immediate: ReturnType<typeof setImmediate> | undefined
   /** Inputs per second over recent batches, for Retry-After. */
   private rate = 0
 
@@ -83,19 +85,30 @@ export class Batcher<I, O> {
     })
   }
 
+  /**
+   * Starts the next batch when the worker is idle: at the earliest in the event loop's check phase
+   * (setImmediate), so every request already received in this turn of the loop joins it, or after
+   * the rest of `maxWaitMs` since the oldest arrival, unless the queue already fills a batch.
+   */
   private schedule(): void {
-    if (this.running || this.queued === 0 || this.timer !== undefined) return
-    const waited = performance.now() - this.queue[this.head]!.at
+    if (this.running || this.queued === 0) return
     let pending = 0
     for (let i = this.head; i < this.queue.length && pending < this.options.maxBatchCost; i++) pending += this.queue[i]!.cost
-    if (pending >= this.options.maxBatchCost || waited >= this.options.maxWaitMs) {
-      void this.runBatch()
-    } else {
-      this.timer = setTimeout(() => {
-        this.timer = undefined
-        this.schedule()
-      }, this.options.maxWaitMs - waited)
+    const waited = performance.now() - this.queue[this.head]!.at
+    const wait = pending >= this.options.maxBatchCost ? 0 : Math.max(0, this.options.maxWaitMs - waited)
+    if (this.timer !== undefined) {
+      if (wait > 0) return
+      clearTimeout(this.timer)
+      this.timer = undefined
     }
+    if (this.immediate !== undefined) return
+    const go = () => {
+      this.timer = undefined
+      this.immediate = undefined
+      if (!this.running && this.queued > 0) void this.runBatch()
+    }
+    if (wait > 0) this.timer = setTimeout(go, wait)
+    else this.immediate = setImmediate(go)
   }
 
   private async runBatch(): Promise<void> {

@@ -89,8 +89,13 @@ export class ServerMetrics {
   readonly batchTokens = new Histogram("embedflow_batch_tokens", "Tokens per embedding batch.", [16, 64, 256, 1024, 4096, 16384, 65536])
   readonly queueDepth = new Gauge("embedflow_queue_depth", "Inputs waiting for a batch, by model.")
   readonly tokens = new Counter("embedflow_tokens_total", "Tokens embedded, by model.")
+  readonly rss = new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+
+  constructor() {
+    this.rss.track({}, () => process.memoryUsage.rss())
+  }
 
   render(): string {
-    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens].map((m) => m.render()).join("\n") + "\n"
+    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens, this.rss].map((m) => m.render()).join("\n") + "\n"
   }
 }

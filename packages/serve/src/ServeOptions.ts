@@ -17,7 +17,7 @@ export interface ServeOptions {
   readonly maxBatchTokens?: number | undefined
   /** Most (query, text) pairs in one rerank batch across requests (default 64). */
   readonly maxBatchPairs?: number | undefined
-  /** How long an idle model waits for more requests before running a partial batch (default 2 ms). */
+  /** How long an idle model waits for more requests before running a partial batch (default 0: it runs once the requests already received have joined). */
   readonly maxWaitMs?: number | undefined
   /** Most inputs queued per model before requests are answered 429 (default 4096). */
   readonly maxQueued?: number | undefined
@@ -40,7 +40,7 @@ export const defaults = {
   port: 8080,
   maxBatchTokens: 8192,
   maxBatchPairs: 64,
-  maxWaitMs: 2,
+  maxWaitMs: 0,
   maxQueued: 4096,
   maxInputs: 2048,
   maxBodyBytes: 4 * 1024 * 1024,

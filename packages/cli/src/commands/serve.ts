@@ -9,8 +9,8 @@ import { parseArgs } from "node:util"
 
 export const serveUsage = `Usage:
   embedflow serve --model <folder|hub id> [--model <id>=<folder> ...] [--host 127.0.0.1] [--port 8080]
-                  [--max-batch-tokens 8192] [--max-wait-ms 2] [--max-queue 4096] [--max-body-bytes 4194304]
-                  [--pooling mean|cls|last-token] [--no-normalize]
+                  [--max-batch-tokens 8192] [--max-wait-ms 0] [--max-queue 4096] [--max-body-bytes 4194304]
+                  [--threads N] [--pooling mean|cls|last-token] [--no-normalize]
 
   POST /v1/embeddings  OpenAI embeddings (input, encoding_format float|base64, dimensions)
   GET  /v1/models      the served models
@@ -19,6 +19,7 @@ export const serveUsage = `Usage:
 
 A model is addressed by its folder name, its hub id, or the <id> given as <id>=<folder>.
 Binds 127.0.0.1 unless --host says otherwise. Hub ids load only with EMBEDFLOW_ALLOW_REMOTE=1.
+--threads: onnxruntime intra-op threads per model (default onnxruntime's: one per core).
 --pooling/--no-normalize apply to plain backbones without sentence-transformers layout files.`
 
 export class ServeUsageError extends Error {}
@@ -46,6 +47,7 @@ export const parseServeArgs = (argv: ReadonlyArray<string>): ServeOptions & { re
         "max-queue": { type: "string" },
         "max-body-bytes": { type: "string" },
         pooling: { type: "string" },
+        threads: { type: "string" },
         "no-normalize": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false }
       }
@@ -72,7 +74,8 @@ export const parseServeArgs = (argv: ReadonlyArray<string>): ServeOptions & { re
     maxQueued: positiveInt("max-queue", values["max-queue"]),
     maxBodyBytes: positiveInt("max-body-bytes", values["max-body-bytes"]),
     pooling,
-    normalize: values["no-normalize"] ? false : undefined
+    normalize: values["no-normalize"] ? false : undefined,
+    load: values.threads !== undefined ? { intraOpNumThreads: positiveInt("threads", values.threads) } : undefined
   }
 }
 
