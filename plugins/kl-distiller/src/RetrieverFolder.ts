@@ -13,7 +13,8 @@ export const Config = Schema.Struct({
 })
 export type Config = typeof Config.Type
 
-export const write = (dir: string, config: Config, head: Head): Promise<void> => RewardModelFolder.writeHeadFolder(dir, config, head)
+export const write = (dir: string, config: Config, head: Head): Promise<void> =>
+  RewardModelFolder.writeHeadFolder(dir, config, head, RewardModelFolder.headFolderCard(config, head, "sentence-similarity", "An LLM-R distilled retriever (kl-distiller/distill)"))
 
 export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
   RewardModelFolder.readHeadFolder(dir, Config, (c) => ({ inputDim: c.head.dim, outputDim: c.head.dim }), "retriever", "kl-distiller/distill")

@@ -1,6 +1,6 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import type { EncoderConfig } from "@embedflow/models"
+import { type EncoderConfig, type ModelCard, writeModelCard } from "@embedflow/models"
 import { type Head, headFromJSON } from "@embedflow/tensor"
 import { Schema } from "effect"
 
@@ -32,14 +32,28 @@ export const encoderConfig = (b: Backbone): Partial<EncoderConfig> & { readonly 
 })
 
 /**
- * Writes a head folder: `config` as config.json and the head as head.json. Shared with the other
- * head-over-frozen-backbone folders (kl-distiller's retriever).
+ * Writes a head folder: `config` as config.json, the head as head.json, and a model card
+ * (README.md) when given. Shared with the other head-over-frozen-backbone folders (kl-distiller's retriever).
  */
-export const writeHeadFolder = async (dir: string, config: unknown, head: Head): Promise<void> => {
+export const writeHeadFolder = async (dir: string, config: unknown, head: Head, card?: ModelCard): Promise<void> => {
   await fs.mkdir(dir, { recursive: true })
   await fs.writeFile(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n")
   await fs.writeFile(path.join(dir, "head.json"), JSON.stringify(head.toJSON()))
+  if (card) writeModelCard(dir, card)
 }
+
+/** The card of a head folder: embedflow loads it (the backbone is referenced, not copied). */
+export const headFolderCard = (config: { readonly type: string; readonly backbone: Backbone }, head: Head, pipelineTag: string, what: string): ModelCard => ({
+  pipelineTag,
+  libraryName: "embedflow",
+  baseModel: config.backbone.model,
+  tags: [config.type],
+  body: [
+    `${what}: a ${head.kind} head (${head.inputDim} -> ${head.outputDim}) over the frozen backbone \`${config.backbone.model}\` (${config.backbone.pooling} pooling${config.backbone.normalize ? ", normalised" : ""}, max ${config.backbone.maxLength} tokens).`,
+    "",
+    "`config.json` names the backbone and the head's shape; `head.json` holds the head's weights (embedflow's self-describing JSON). Load it with the plugin that wrote it."
+  ].join("\n")
+})
 
 /**
  * Reads a head folder: config.json decoded with `schema`, head.json as a Head whose dims must be
@@ -68,7 +82,8 @@ export const readHeadFolder = async <C>(
   return { config, head }
 }
 
-export const write = (dir: string, config: Config, head: Head): Promise<void> => writeHeadFolder(dir, config, head)
+export const write = (dir: string, config: Config, head: Head): Promise<void> =>
+  writeHeadFolder(dir, config, head, headFolderCard(config, head, "text-ranking", "An LLM-R reward model (reward-cross-encoder/train)"))
 
 export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
   readHeadFolder(dir, Config, (c) => ({ inputDim: c.head.inputDim, outputDim: 1 }), "reward model", "reward-cross-encoder/train")
