@@ -37,11 +37,11 @@ export class Counter extends Metric {
   }
 }
 
-/** A gauge read when scraped (e.g. a queue's current depth). */
+/** A value read when scraped: a gauge (a queue's current depth), or a counter kept elsewhere (CPU time). */
 export class Gauge extends Metric {
   private readonly sources = new Map<string, { labels: Record<string, string>; read: () => number }>()
-  constructor(name: string, help: string) {
-    super(name, help, "gauge")
+  constructor(name: string, help: string, type: "gauge" | "counter" = "gauge") {
+    super(name, help, type)
   }
   track(labels: Record<string, string>, read: () => number): void {
     this.sources.set(keyOf(labels), { labels, read })
@@ -90,12 +90,17 @@ export class ServerMetrics {
   readonly queueDepth = new Gauge("embedflow_queue_depth", "Inputs waiting for a batch, by model.")
   readonly tokens = new Counter("embedflow_tokens_total", "Tokens embedded, by model.")
   readonly rss = new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+  readonly cpu = new Gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter")
 
   constructor() {
     this.rss.track({}, () => process.memoryUsage.rss())
+    this.cpu.track({}, () => {
+      const { user, system } = process.cpuUsage()
+      return (user + system) / 1e6
+    })
   }
 
   render(): string {
-    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens, this.rss].map((m) => m.render()).join("\n") + "\n"
+    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens, this.rss, this.cpu].map((m) => m.render()).join("\n") + "\n"
   }
 }

@@ -50,7 +50,8 @@ const runPromise = <A>(effect: Effect.Effect<A, ModelError>): Promise<A> => Effe
 
 export const loadModel = (spec: ModelSpec, options: ServeOptions, metrics: ServerMetrics): Effect.Effect<ServedModel, ModelError, Scope.Scope> =>
   Effect.gen(function* () {
-    const load = options.load ?? {}
+    // Spinning intra-op threads would compete with the HTTP work between batches.
+    const load = { allowSpinning: false, ...options.load }
     const { dir } = yield* resolveModel(spec.source, load)
     const labels = { model: spec.id }
     const onBatch = (inputs: number, cost: number) => {
