@@ -142,11 +142,16 @@ const load = async (url: URL, clients: number, total: number, reference?: { dim:
   return { requests: latencies.length, seconds, p50: q(0.5), p99: q(0.99), errors, maxDiff }
 }
 
-const rssOf = async (url: URL): Promise<number> => {
+/** The server's RSS (bytes) and CPU time (s) from its /metrics. */
+const serverProcess = async (url: URL): Promise<{ rss: number; cpu: number }> => {
   const agent = new http.Agent()
   const text = (await request(agent, url, "/metrics")).text
   agent.destroy()
-  return Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1])
+  return { rss: Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]), cpu: Number(/^process_cpu_seconds_total ([\d.e+-]+)$/m.exec(text)?.[1]) }
+}
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1e6
 }
 
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1)
@@ -155,11 +160,12 @@ const benchModel = async (name: string, dir: string, soak: boolean) => {
   const scope = await Effect.runPromise(Scope.make())
   const encoder: EncoderShape = await Effect.runPromise(Scope.provide(scope)(makeEncoder(encoderConfig({ model: dir }))))
   const reference = { dim: encoder.dim, vectors: await Effect.runPromise(encoder.embed(sentences)) }
-  /** In-process sentences/s over all the sentences (one call). */
+  /** In-process sentences/s over all the sentences (one call), and CPU µs per sentence (all threads). */
   const inProcess = async () => {
+    const c0 = cpuSeconds()
     const t0 = performance.now()
     await Effect.runPromise(encoder.embed(sentences))
-    return (sentences.length / (performance.now() - t0)) * 1000
+    return { rate: (sentences.length / (performance.now() - t0)) * 1000, cpu: ((cpuSeconds() - c0) / sentences.length) * 1e6 }
   }
   const server = await startServer(dir)
   const url = new URL(server.url)
@@ -167,21 +173,27 @@ const benchModel = async (name: string, dir: string, soak: boolean) => {
     const warm = await load(url, 8, sentences.length, reference)
     console.log(`\n${name}: embedflow serve ${serveArgs.join(" ")} on ${server.url}, ${sentences.length} STS-B sentences, one sentence per request`)
     console.log(`  served vs in-process vectors: max |diff| = ${warm.maxDiff.toExponential(2)} over ${warm.requests} requests (${warm.errors} errors)`)
-    console.log("  clients  requests  served/s  in-process/s  ratio   p50 ms   p99 ms  errors")
+    console.log("  (CPU columns: µs of CPU per sentence, all threads: the server process, the client process, the in-process Encoder)")
+    console.log("  clients  requests  served/s  in-process/s  ratio   p50 ms   p99 ms  errors  server CPU  client CPU  in-process CPU")
     for (const clients of [1, 8, 64]) {
       const before = await inProcess()
+      const s0 = await serverProcess(url)
+      const c0 = cpuSeconds()
       const p = await load(url, clients, clients === 1 ? Math.min(500, sentences.length) : sentences.length)
+      const clientCpu = ((cpuSeconds() - c0) / p.requests) * 1e6
+      const s1 = await serverProcess(url)
       const after = await inProcess()
       const rate = p.requests / p.seconds
-      const base = (before + after) / 2
+      const base = (before.rate + after.rate) / 2
+      const serverCpu = ((s1.cpu - s0.cpu) / p.requests) * 1e6
       console.log(
-        `  ${String(clients).padStart(7)}  ${String(p.requests).padStart(8)}  ${rate.toFixed(0).padStart(8)}  ${base.toFixed(0).padStart(12)}  ${(rate / base).toFixed(2).padStart(4)}x  ${p.p50.toFixed(2).padStart(7)}  ${p.p99.toFixed(2).padStart(7)}  ${String(p.errors).padStart(6)}`
+        `  ${String(clients).padStart(7)}  ${String(p.requests).padStart(8)}  ${rate.toFixed(0).padStart(8)}  ${base.toFixed(0).padStart(12)}  ${(rate / base).toFixed(2).padStart(4)}x  ${p.p50.toFixed(2).padStart(7)}  ${p.p99.toFixed(2).padStart(7)}  ${String(p.errors).padStart(6)}  ${serverCpu.toFixed(0).padStart(10)}  ${clientCpu.toFixed(0).padStart(10)}  ${((before.cpu + after.cpu) / 2).toFixed(0).padStart(14)}`
       )
     }
     if (soak) {
-      const before = await rssOf(url)
+      const before = (await serverProcess(url)).rss
       const s = await load(url, 64, soakRequests)
-      const after = await rssOf(url)
+      const after = (await serverProcess(url)).rss
       console.log(
         `  server RSS: ${mb(before)} MiB before, ${mb(after)} MiB after ${s.requests} more requests at 64 clients (${mb(after - before)} MiB growth; ${(s.requests / s.seconds).toFixed(0)} sentences/s, ${s.errors} errors)`
       )
