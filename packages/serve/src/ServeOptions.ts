@@ -15,6 +15,12 @@ export interface ServeOptions {
   readonly port?: number | undefined
   /** Most tokens in one embedding batch across requests (default 8192). */
   readonly maxBatchTokens?: number | undefined
+  /**
+   * Most padded tokens in one onnxruntime run (the Encoder's maxTokensPerBatch; default 1024): a
+   * gathered batch is split, longest texts first, into runs of this size, which pads less and
+   * runs faster per text on CPU than one big run.
+   */
+  readonly maxRunTokens?: number | undefined
   /** Most (query, text) pairs in one rerank batch across requests (default 64). */
   readonly maxBatchPairs?: number | undefined
   /** How long an idle model waits for more requests before running a partial batch (default 0: it runs once the requests already received have joined). */
@@ -39,6 +45,7 @@ export const defaults = {
   host: "127.0.0.1",
   port: 8080,
   maxBatchTokens: 8192,
+  maxRunTokens: 1024,
   maxBatchPairs: 64,
   maxWaitMs: 0,
   maxQueued: 4096,

@@ -87,7 +87,8 @@ export const loadModel = (spec: ModelSpec, options: ServeOptions, metrics: Serve
         model: dir,
         pooling: options.pooling ?? layout?.pooling ?? "mean",
         normalize: options.normalize ?? layout?.normalize ?? true,
-        maxLength: options.maxLength ?? layout?.maxSeqLength ?? defaults.maxLength
+        maxLength: options.maxLength ?? layout?.maxSeqLength ?? defaults.maxLength,
+        maxTokensPerBatch: options.maxRunTokens ?? defaults.maxRunTokens
       }),
       load
     )

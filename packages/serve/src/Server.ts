@@ -1,6 +1,6 @@
 /**
- * The HTTP server (node:http: Effect 4.1's HTTP server needs @effect/platform-node, which needs
- * Node ≥ 22.19, and this project runs on Node 20). It listens on 127.0.0.1 unless told otherwise,
+ * The HTTP server, on node:http: effect 4.1's `effect/http` server needs a platform binding, and
+ * `@effect/platform-node` 4.1.0 requires Node ≥ 22.19 while this project runs on Node 20. It listens on 127.0.0.1 unless told otherwise,
  * refuses bodies over the limit with 413 and malformed JSON with 400, and on close stops
  * accepting, answers 503 to requests that arrive while it drains, waits for the in-flight ones to
  * finish (bounded), then releases the models.

@@ -9,7 +9,8 @@ import { parseArgs } from "node:util"
 
 export const serveUsage = `Usage:
   embedflow serve --model <folder|hub id> [--model <id>=<folder> ...] [--host 127.0.0.1] [--port 8080]
-                  [--max-batch-tokens 8192] [--max-wait-ms 0] [--max-queue 4096] [--max-body-bytes 4194304]
+                  [--max-batch-tokens 8192] [--max-run-tokens 1024] [--max-wait-ms 0] [--max-queue 4096]
+                  [--max-body-bytes 4194304]
                   [--threads N] [--pooling mean|cls|last-token] [--no-normalize]
 
   POST /v1/embeddings  OpenAI embeddings (input, encoding_format float|base64, dimensions)
@@ -19,7 +20,8 @@ export const serveUsage = `Usage:
 
 A model is addressed by its folder name, its hub id, or the <id> given as <id>=<folder>.
 Binds 127.0.0.1 unless --host says otherwise. Hub ids load only with EMBEDFLOW_ALLOW_REMOTE=1.
---threads: onnxruntime intra-op threads per model (default onnxruntime's: one per core).
+--max-batch-tokens: tokens gathered across requests per batch; --max-run-tokens: padded tokens per
+onnxruntime run within a batch. --threads: onnxruntime intra-op threads per model (default onnxruntime's: one per core).
 --pooling/--no-normalize apply to plain backbones without sentence-transformers layout files.`
 
 export class ServeUsageError extends Error {}
@@ -43,6 +45,7 @@ export const parseServeArgs = (argv: ReadonlyArray<string>): ServeOptions & { re
         host: { type: "string" },
         port: { type: "string" },
         "max-batch-tokens": { type: "string" },
+        "max-run-tokens": { type: "string" },
         "max-wait-ms": { type: "string" },
         "max-queue": { type: "string" },
         "max-body-bytes": { type: "string" },
@@ -70,6 +73,7 @@ export const parseServeArgs = (argv: ReadonlyArray<string>): ServeOptions & { re
     host: values.host,
     port,
     maxBatchTokens: positiveInt("max-batch-tokens", values["max-batch-tokens"]),
+    maxRunTokens: positiveInt("max-run-tokens", values["max-run-tokens"]),
     maxWaitMs: positiveInt("max-wait-ms", values["max-wait-ms"], 0),
     maxQueued: positiveInt("max-queue", values["max-queue"]),
     maxBodyBytes: positiveInt("max-body-bytes", values["max-body-bytes"]),
