@@ -201,16 +201,21 @@ const benchModel = async (name: string, dir: string, sentences: ReadonlyArray<st
       )
     }
     if (soak) {
-      // Two halves: growth that stops in the second half is warm-up (allocator arenas), not a leak.
-      const rss0 = (await serverProcess(url)).rss
-      const first = await load(url, 64, soakRequests / 2, sentences)
-      const rss1 = (await serverProcess(url)).rss
-      const second = await load(url, 64, soakRequests / 2, sentences)
-      const rss2 = (await serverProcess(url)).rss
-      const n = first.requests + second.requests
+      // In quarters: growth that stops is warm-up (allocator arenas, V8 heap sizing), growth that goes on is a leak.
+      const rss = [(await serverProcess(url)).rss]
+      let n = 0
+      let seconds = 0
+      let errors = 0
+      for (let q = 0; q < 4; q++) {
+        const part = await load(url, 64, Math.ceil(soakRequests / 4), sentences)
+        rss.push((await serverProcess(url)).rss)
+        n += part.requests
+        seconds += part.seconds
+        errors += part.errors
+      }
       console.log(
-        `  server RSS over ${n} more requests at 64 clients: ${mb(rss0)} MiB before, ${mb(rss1)} MiB after ${first.requests}, ${mb(rss2)} MiB after ${n} ` +
-          `(+${mb(rss1 - rss0)} then +${mb(rss2 - rss1)} MiB; ${(n / (first.seconds + second.seconds)).toFixed(0)} sentences/s, ${first.errors + second.errors} errors)`
+        `  server RSS over ${n} more requests at 64 clients, in quarters: ${rss.map(mb).join(" -> ")} MiB ` +
+          `(${(n / seconds).toFixed(0)} sentences/s, ${errors} errors)`
       )
     }
   } finally {

@@ -122,11 +122,10 @@ export class Batcher<I, O> {
       cost += e.cost
       this.head++
     }
-    // Compact the consumed prefix now and then rather than shifting on every take.
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
-    }
+    // Drop the taken entries (they hold texts and, through their jobs, result buffers); the queue
+    // holds at most maxQueued entries, so this costs little per batch.
+    this.queue.splice(0, this.head)
+    this.head = 0
     this.observer.onBatch?.(batch.length, cost)
     const started = performance.now()
     try {
