@@ -143,11 +143,12 @@ const load = async (url: URL, clients: number, total: number, texts: ReadonlyArr
 }
 
 /** The server's RSS (bytes) and CPU time (s) from its /metrics. */
-const serverProcess = async (url: URL): Promise<{ rss: number; cpu: number }> => {
+const serverProcess = async (url: URL): Promise<{ rss: number; cpu: number; heap: number; external: number }> => {
   const agent = new http.Agent()
   const text = (await request(agent, url, "/metrics")).text
   agent.destroy()
-  return { rss: Number(/^process_resident_memory_bytes (\d+)$/m.exec(text)?.[1]), cpu: Number(/^process_cpu_seconds_total ([\d.e+-]+)$/m.exec(text)?.[1]) }
+  const read = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, "m").exec(text)?.[1])
+  return { rss: read("process_resident_memory_bytes"), cpu: read("process_cpu_seconds_total"), heap: read("nodejs_heap_size_used_bytes"), external: read("nodejs_external_memory_bytes") }
 }
 const cpuSeconds = () => {
   const { user, system } = process.cpuUsage()
@@ -202,19 +203,20 @@ const benchModel = async (name: string, dir: string, sentences: ReadonlyArray<st
     }
     if (soak) {
       // In quarters: growth that stops is warm-up (allocator arenas, V8 heap sizing), growth that goes on is a leak.
-      const rss = [(await serverProcess(url)).rss]
+      const samples = [await serverProcess(url)]
       let n = 0
       let seconds = 0
       let errors = 0
       for (let q = 0; q < 4; q++) {
         const part = await load(url, 64, Math.ceil(soakRequests / 4), sentences)
-        rss.push((await serverProcess(url)).rss)
+        samples.push(await serverProcess(url))
         n += part.requests
         seconds += part.seconds
         errors += part.errors
       }
       console.log(
-        `  server RSS over ${n} more requests at 64 clients, in quarters: ${rss.map(mb).join(" -> ")} MiB ` +
+        `  server RSS over ${n} more requests at 64 clients, in quarters: ${samples.map((x) => mb(x.rss)).join(" -> ")} MiB ` +
+          `(V8 heap used ${samples.map((x) => mb(x.heap)).join(" -> ")}, external ${samples.map((x) => mb(x.external)).join(" -> ")}) ` +
           `(${(n / seconds).toFixed(0)} sentences/s, ${errors} errors)`
       )
     }

@@ -91,9 +91,13 @@ export class ServerMetrics {
   readonly tokens = new Counter("embedflow_tokens_total", "Tokens embedded, by model.")
   readonly rss = new Gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
   readonly cpu = new Gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.", "counter")
+  readonly heap = new Gauge("nodejs_heap_size_used_bytes", "V8 heap in use, in bytes.")
+  readonly external = new Gauge("nodejs_external_memory_bytes", "Memory of C++ objects bound to JavaScript objects (buffers, typed arrays, tensors), in bytes.")
 
   constructor() {
     this.rss.track({}, () => process.memoryUsage.rss())
+    this.heap.track({}, () => process.memoryUsage().heapUsed)
+    this.external.track({}, () => process.memoryUsage().external)
     this.cpu.track({}, () => {
       const { user, system } = process.cpuUsage()
       return (user + system) / 1e6
@@ -101,6 +105,6 @@ export class ServerMetrics {
   }
 
   render(): string {
-    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens, this.rss, this.cpu].map((m) => m.render()).join("\n") + "\n"
+    return [this.requests, this.latency, this.batchSize, this.batchTokens, this.queueDepth, this.tokens, this.rss, this.cpu, this.heap, this.external].map((m) => m.render()).join("\n") + "\n"
   }
 }

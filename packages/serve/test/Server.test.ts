@@ -173,6 +173,7 @@ describe("embedflow serve", () => {
     expect(metrics).toMatch(/^embedflow_queue_depth\{model="tiny-bert"\} 0$/m)
     expect(Number(/^process_resident_memory_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(10_000_000)
     expect(Number(/^process_cpu_seconds_total ([\d.]+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0)
+    expect(Number(/^nodejs_heap_size_used_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(1_000_000)
     expect(metrics).toMatch(/^embedflow_tokens_total\{model="glove"\} [1-9]\d*$/m)
   })
 })
