@@ -58,12 +58,12 @@ describe("server lifecycle", () => {
     expect(server.inFlight()).toBe(0)
   })
 
-  it("as an Effect: the server closes with its scope; binding a host other than 127.0.0.1 is explicit", async () => {
+  it("as an Effect: the server closes with its scope, on the host it is given", async () => {
     const url = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const server = yield* makeServer({ models: [{ id: "m", source: tiny("tiny-bert") }], port: 0, host: "localhost" })
-          expect(server.host).toBe("localhost")
+          const server = yield* makeServer({ models: [{ id: "m", source: tiny("tiny-bert") }], port: 0, host: "127.0.0.1" })
+          expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
           const res = yield* Effect.promise(() => fetch(`${server.url}/health`))
           expect(res.status).toBe(200)
           return server.url
