@@ -9,6 +9,7 @@ import { graph } from "./commands/graph.js"
 import { newPlugin } from "./commands/newPlugin.js"
 import { describePlugins, formatPlugins } from "./commands/plugins.js"
 import { gc, plan, reportsOf, run, UnknownNodeError } from "./commands/run.js"
+import { serve } from "./commands/serve.js"
 import { validate } from "./commands/validate.js"
 import { loadRegistry } from "./loadPlugins.js"
 import { ProgressRenderer } from "./ProgressRenderer.js"
@@ -31,6 +32,7 @@ Usage:
   embedflow eval --model <folder|hub id> [--tasks a,b] [--output DIR] [--onnx-file F]
                                      MTEB-style suite (STS, pair classification, classification,
                                      clustering, retrieval, reranking) on the shared data
+  embedflow serve --model <folder>   OpenAI-compatible embeddings + rerank server (serve --help)
 
 Artifacts are cached in --store (default: $EMBEDFLOW_STORE or ./.embedflow), keyed by stage, params,
 inputs and the content of the files and folders a node reads: re-running a graph, or resuming a killed
@@ -50,6 +52,8 @@ const defaultIo: Io = {
 
 /** Exit codes: 0 success, 1 a run failed, 2 bad usage or an invalid graph. */
 export const main = async (argv: ReadonlyArray<string>, io: Io = defaultIo): Promise<number> => {
+  // serve parses its own options (--model may repeat).
+  if (argv[0] === "serve") return serve(argv.slice(1), io)
   let parsed
   try {
     parsed = parseArgs({

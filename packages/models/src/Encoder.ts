@@ -2,6 +2,10 @@ import { Context, Layer, type Effect, type Scope } from "effect"
 import { makeEncoder as make, PROMPT_EOL_TEMPLATE } from "./internal/encoder.js"
 import type { ModelError } from "./ModelError.js"
 import type { LoadOptions } from "./ModelSource.js"
+import type { Encoded } from "./internal/tokenizer.js"
+
+/** One text tokenized exactly as `embed` would (special tokens added, truncated to maxLength); `ids.length` is its token count. */
+export type TokenizedText = Encoded
 
 export type Pooling = "cls" | "mean" | "last-token" | "prompt-eol"
 
@@ -27,6 +31,13 @@ export interface EncoderShape {
   readonly dim: number
   /** Row-major [texts.length x dim]. */
   readonly embed: (texts: ReadonlyArray<string>) => Effect.Effect<Float32Array, ModelError>
+  /**
+   * The two halves of `embed`, for callers that batch across requests by token count (the server):
+   * `embedTokenized(texts.map(tokenize))` equals `embed(texts)`. Optional: encoders that are not
+   * tokenizer + ONNX (e.g. remote ones) need not offer them.
+   */
+  readonly tokenize?: ((text: string) => TokenizedText) | undefined
+  readonly embedTokenized?: ((texts: ReadonlyArray<TokenizedText>) => Effect.Effect<Float32Array, ModelError>) | undefined
 }
 
 export class Encoder extends Context.Service<Encoder, EncoderShape>()("@embedflow/models/Encoder") {}

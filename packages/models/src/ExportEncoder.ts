@@ -12,7 +12,9 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { emitSentenceEmbedding, type ExportPooling, MIN_OPSET, SENTENCE_EMBEDDING } from "./internal/exportGraph.js"
 import { resolveModelFolder } from "./internal/folder.js"
-import { hiddenSize } from "./internal/modelConfig.js"
+import { hiddenSize, maxPositions } from "./internal/modelConfig.js"
+import { type ModelCard, renderModelCard } from "./ModelCard.js"
+import { sentenceTransformersFiles } from "./SentenceTransformersLayout.js"
 import { lmHeadInput } from "./internal/session.js"
 import { ModelError } from "./ModelError.js"
 
@@ -37,6 +39,12 @@ export interface ExportEncoderOptions {
   readonly info?: Readonly<Record<string, unknown>> | undefined
   /** Extra files written into the folder with the rest (relative path -> contents), e.g. the head's weights. */
   readonly files?: Readonly<Record<string, string | Uint8Array>> | undefined
+  /**
+   * What the model card (README.md) says beyond what the export knows itself (base model, pooling,
+   * head): training data, evaluation results, a name. The card and the sentence-transformers layout
+   * files are always written.
+   */
+  readonly card?: Partial<ModelCard> | undefined
 }
 
 /** What config.json `embedflow` holds in an exported folder. */
@@ -145,7 +153,12 @@ const writeFolder = (model: string, dir: string, onnxFile: string, options: Expo
     for (const f of fs.readdirSync(path.dirname(path.join(dir, onnxFile)))) {
       if (f.startsWith(`${base}_data`) || f === `${base}.data`) fs.copyFileSync(path.join(dir, path.dirname(onnxFile), f), path.join(path.dirname(target), f))
     }
-    for (const [name, contents] of Object.entries(options.files ?? {})) {
+    const layout = { pooling: options.pooling, normalize: options.normalize, hiddenDim, maxSeqLength: maxPositions(config) ?? 512 }
+    const described = {
+      ...sentenceTransformersFiles(layout),
+      "README.md": renderModelCard(exportCard(model, options, dim), path.basename(outDir))
+    }
+    for (const [name, contents] of Object.entries({ ...described, ...options.files })) {
       const file = path.resolve(tmp, name)
       if (!file.startsWith(tmp + path.sep)) throw fail(model, `extra file "${name}" would land outside the folder`)
       fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -157,6 +170,58 @@ const writeFolder = (model: string, dir: string, onnxFile: string, options: Expo
     throw e
   }
   return { dir: outDir, onnxFile: EXPORTED_ONNX_FILE, output: SENTENCE_EMBEDDING, dim, bytes: bytes.length + suffix.length }
+}
+
+/**
+ * The card of an exported encoder. The pooling in `1_Pooling/config.json` reproduces the graph's
+ * `sentence_embedding` from `last_hidden_state` only when nothing was trained into the graph after
+ * the backbone (no head, no word-vector deltas); otherwise the card says to read `sentence_embedding`.
+ */
+const exportCard = (backbone: string, options: ExportEncoderOptions, dim: number): ModelCard => {
+  const trained = options.head !== undefined || options.tokenDelta !== undefined
+  const pooling = options.pooling === "last-token" ? "last_token" : options.pooling
+  const usage = trained
+    ? [
+        "The ONNX graph `onnx/model.onnx` contains the backbone, the pooling, the trained " +
+          `${options.head ? `${options.head.kind} head` : ""}${options.head && options.tokenDelta ? " and " : ""}${options.tokenDelta ? "word-vector deltas" : ""}` +
+          `${options.normalize ? " and L2 normalisation" : ""}; read its \`sentence_embedding\` output [batch, ${dim}].`,
+        "",
+        "**Note:** `1_Pooling` describes the pooling inside the graph. Pooling `last_hidden_state` yourself " +
+          "(sentence-transformers, `pipeline(\"feature-extraction\")`) gives the *untrained backbone's* vectors, not this model's.",
+        "",
+        "```js",
+        'import { AutoModel, AutoTokenizer } from "@huggingface/transformers"',
+        "const tokenizer = await AutoTokenizer.from_pretrained(folder)",
+        "const model = await AutoModel.from_pretrained(folder)",
+        "const { sentence_embedding } = await model(tokenizer(texts, { padding: true, truncation: true }))",
+        "```"
+      ]
+    : [
+        `Pooling: ${options.pooling}${options.normalize ? ", L2-normalised" : ""} (the \`sentence_embedding\` output of \`onnx/model.onnx\` computes the same), ${dim} dimensions.`,
+        "",
+        "```js",
+        'import { pipeline } from "@huggingface/transformers"',
+        'const extractor = await pipeline("feature-extraction", folder)',
+        `const vectors = await extractor(texts, { pooling: "${pooling}", normalize: ${options.normalize} })`,
+        "```"
+      ]
+  const body = [
+    `A sentence encoder exported by embedflow from \`${options.card?.baseModel ?? backbone}\`.`,
+    "",
+    "## Usage",
+    "",
+    ...usage,
+    "",
+    "Serve it over an OpenAI-compatible API: `embedflow serve --model <this folder>`.",
+    ...(options.card?.body ? ["", options.card.body] : [])
+  ].join("\n")
+  return {
+    pipelineTag: "sentence-similarity",
+    baseModel: backbone,
+    ...options.card,
+    tags: ["sentence-transformers", "feature-extraction", ...(options.card?.tags ?? [])],
+    body
+  }
 }
 
 /** Renames `tmp` to `target`, moving an existing `target` aside first and deleting it after. */

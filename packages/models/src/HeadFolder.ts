@@ -4,6 +4,7 @@ import { writeFileAtomic } from "@embedflow/core"
 import { type Head, headFromJSON } from "@embedflow/tensor"
 import { Schema } from "effect"
 import type { EncoderConfig } from "./Encoder.js"
+import { type ModelCard, writeModelCard } from "./ModelCard.js"
 
 /**
  * A head over a frozen backbone on disk (reward-cross-encoder's reward model, kl-distiller's
@@ -26,11 +27,28 @@ export const encoderConfig = (b: Backbone): Partial<EncoderConfig> & { readonly 
   maxLength: b.maxLength
 })
 
-/** Writes a head folder: `config` as config.json and the head as head.json, each atomically. */
-export const write = async (dir: string, config: unknown, head: Head): Promise<void> => {
+/**
+ * Writes a head folder: `config` as config.json and the head as head.json, each atomically, and a
+ * model card (README.md) when given.
+ */
+export const write = async (dir: string, config: unknown, head: Head, card?: ModelCard): Promise<void> => {
   await writeFileAtomic(path.join(dir, "head.json"), JSON.stringify(head.toJSON()))
   await writeFileAtomic(path.join(dir, "config.json"), JSON.stringify(config, null, 2) + "\n")
+  if (card) writeModelCard(dir, card)
 }
+
+/** The card of a head folder: embedflow loads it (the backbone is referenced, not copied). */
+export const card = (config: { readonly type: string; readonly backbone: Backbone }, head: Head, pipelineTag: string, what: string): ModelCard => ({
+  pipelineTag,
+  libraryName: "embedflow",
+  baseModel: config.backbone.model,
+  tags: [config.type],
+  body: [
+    `${what}: a ${head.kind} head (${head.inputDim} -> ${head.outputDim}) over the frozen backbone \`${config.backbone.model}\` (${config.backbone.pooling} pooling${config.backbone.normalize ? ", normalised" : ""}, max ${config.backbone.maxLength} tokens).`,
+    "",
+    "`config.json` names the backbone and the head's shape; `head.json` holds the head's weights (embedflow's self-describing JSON). Load it with the plugin that wrote it."
+  ].join("\n")
+})
 
 /**
  * Reads a head folder: config.json decoded with `schema`, head.json as a Head whose dims must be

@@ -22,6 +22,11 @@ export interface LoadOptions {
   readonly onnxFile?: string | undefined
   /** onnxruntime intra-op threads (0 or unset: onnxruntime's default). */
   readonly intraOpNumThreads?: number | undefined
+  /**
+   * Whether onnxruntime's intra-op threads spin-wait between runs (default true, onnxruntime's).
+   * false for a server, whose main thread has HTTP work between runs that spinning threads would starve.
+   */
+  readonly allowSpinning?: boolean | undefined
 }
 
 /** A model folder on disk, after any download. */

@@ -21,7 +21,8 @@ export {
   layerEncoder,
   makeEncoder,
   type Pooling,
-  promptEolTemplate
+  promptEolTemplate,
+  type TokenizedText
 } from "./Encoder.js"
 export {
   EXPORTED_ONNX_FILE,
@@ -63,3 +64,10 @@ export const plugin = Plugin.make({
   stages: [embed],
   layer: ModelHub.layer
 })
+export { type CardEvaluation, MODEL_CARD_FILE, type ModelCard, readModelCard, renderModelCard, writeModelCard } from "./ModelCard.js"
+export {
+  type LayoutPooling,
+  readSentenceTransformersLayout,
+  type SentenceTransformersLayout,
+  sentenceTransformersFiles
+} from "./SentenceTransformersLayout.js"

@@ -1,4 +1,4 @@
-import { exportEncoder, type ExportedEncoder, type ModelError } from "@embedflow/models"
+import { exportEncoder, type ExportedEncoder, type ModelCard, type ModelError } from "@embedflow/models"
 import { type Head, headFromJSON, type TokenDelta } from "@embedflow/tensor"
 import type { Effect } from "effect"
 import * as fs from "node:fs/promises"
@@ -36,6 +36,8 @@ export const writeEncoderFolder = (
     readonly tokenDelta?: TokenDelta | undefined
     /** L2-normalise the output (default true). */
     readonly normalize?: boolean | undefined
+    /** What the model card adds (training data, evaluation results); exportEncoder writes the card and layout files. */
+    readonly card?: Partial<ModelCard> | undefined
   }
 ): Effect.Effect<ExportedEncoder, ModelError> => {
   const config: HeadEncoderConfig = { format: "embedflow.head-encoder/v1", pooling: options.pooling, baseModel: options.baseModel, head: options.head.toJSON() }
@@ -48,6 +50,7 @@ export const writeEncoderFolder = (
     tokenDelta: options.tokenDelta,
     outDir: dir,
     info: { trainer: "contrastive-trainer", baseModel: options.baseModel },
+    card: options.card,
     files: {
       [HEAD_FILE]: JSON.stringify(config),
       ...(options.tokenDelta !== undefined ? { [TOKEN_DELTA_FILE]: JSON.stringify(options.tokenDelta.toJSON()) } : {})

@@ -11,8 +11,8 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  // 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
-  version: "5",
+  // 6: the model folder carries a model card; 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
+  version: "6",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
   params: Schema.Struct({
@@ -103,7 +103,14 @@ export const train = Stage.make({
       }).pipe(Effect.catchDefect((e) => Effect.fail(fail(e instanceof Error ? e.message : String(e), e))))
       const seconds = (performance.now() - started) / 1000
       const out = path.join(ctx.scratchDir, "model")
-      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head, tokenDelta: result.tokenDelta, normalize: params.normalize }).pipe(
+      const devSpearman = result.history.find((h) => h.epoch === result.bestEpoch)?.dev
+      const card = {
+        body: `Trained by contrastive-trainer/train: InfoNCE (temperature ${params.temperature}) over ${inputs.batches.length} batches, ${params.head} head, best epoch ${result.bestEpoch}.`,
+        ...(devSpearman !== undefined
+          ? { evaluation: [{ task: { type: "STS" }, dataset: { type: "embedflow/dev-pairs", name: "the stage's dev pairs", split: "dev" }, metrics: [{ type: "cos_sim_spearman", value: 100 * devSpearman }] }] }
+          : {})
+      }
+      yield* writeEncoderFolder(out, { baseModel: base, ...onnxFile, pooling: params.pooling, head: result.head, tokenDelta: result.tokenDelta, normalize: params.normalize, card }).pipe(
         Effect.mapError((e) => fail(`cannot write the model folder: ${e.message}`, e))
       )
       const objectiveBefore = result.history[0]!.trainLoss

@@ -1,6 +1,6 @@
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
 import { plugin as data } from "@embedflow/data"
-import { encoderConfig, layerModelHub, makeEncoder, makeModelHub, readTokenBags } from "@embedflow/models"
+import { encoderConfig, layerModelHub, makeEncoder, makeModelHub, readModelCard, readTokenBags } from "@embedflow/models"
 import { Linear, matrix, type TokenDeltaJson, TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -123,6 +123,19 @@ describe("contrastive-trainer/train with tuneWordVectors (GloVe static encoder, 
     expect(Math.hypot(...inProcess.subarray(0, 100))).not.toBeCloseTo(1, 2)
     expect(JSON.parse(readFileSync(join(folder, "config.json"), "utf8")).embedflow).toMatchObject({ normalize: false, tokenDelta: report.wordVectors!.tuned })
     expect(saved.head).toBeInstanceOf(Linear)
+    // The model card: what the folder is, and the dev Spearman the trainer reported.
+    const card = readModelCard(folder)!
+    expect(card.pipeline_tag).toBe("sentence-similarity")
+    expect(card.base_model).toBe(saved.baseModel)
+    const devSpearman = (report as { devSpearman?: number }).devSpearman
+    expect(devSpearman).toBeTypeOf("number")
+    expect(card["model-index"]).toEqual([
+      {
+        name: "model",
+        results: [{ task: { type: "STS" }, dataset: { type: "embedflow/dev-pairs", name: "the stage's dev pairs", split: "dev" }, metrics: [{ type: "cos_sim_spearman", value: 100 * devSpearman! }] }]
+      }
+    ])
+    expect(existsSync(join(folder, "modules.json"))).toBe(true)
   }, 120_000)
 
   it("without tuneWordVectors no delta is trained or written, and the objective differs", async () => {

@@ -13,7 +13,7 @@ export const Config = Schema.Struct({
 })
 export type Config = typeof Config.Type
 
-export const write = (dir: string, config: Config, head: Head): Promise<void> => HeadFolder.write(dir, config, head)
+export const write = (dir: string, config: Config, head: Head): Promise<void> => HeadFolder.write(dir, config, head, HeadFolder.card(config, head, "sentence-similarity", "An LLM-R distilled retriever (kl-distiller/distill)"))
 
 export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
   HeadFolder.read(dir, Config, (c) => ({ inputDim: c.head.dim, outputDim: c.head.dim }), "retriever", "kl-distiller/distill")

@@ -10,7 +10,7 @@ export const Config = Schema.Struct({
 })
 export type Config = typeof Config.Type
 
-export const write = (dir: string, config: Config, head: Head): Promise<void> => HeadFolder.write(dir, config, head)
+export const write = (dir: string, config: Config, head: Head): Promise<void> => HeadFolder.write(dir, config, head, HeadFolder.card(config, head, "text-ranking", "An LLM-R reward model (reward-cross-encoder/train)"))
 
 export const read = (dir: string): Promise<{ config: Config; head: Head }> =>
   HeadFolder.read(dir, Config, (c) => ({ inputDim: c.head.inputDim, outputDim: 1 }), "reward model", "reward-cross-encoder/train")

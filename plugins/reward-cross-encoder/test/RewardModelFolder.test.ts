@@ -2,6 +2,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
+import { readModelCard } from "@embedflow/models"
 import { matrix, Mlp } from "@embedflow/tensor"
 import * as Folder from "../src/RewardModelFolder.js"
 
@@ -18,6 +19,9 @@ describe("RewardModelFolder", () => {
       await Folder.write(path.join(dir, "m"), config, head)
       const loaded = await Folder.read(path.join(dir, "m"))
       expect(loaded.config).toEqual(config)
+      const card = readModelCard(path.join(dir, "m"))!
+      expect(card).toMatchObject({ library_name: "embedflow", pipeline_tag: "text-ranking", base_model: "/models/tiny-bert" })
+      expect(await fs.readFile(path.join(dir, "m", "README.md"), "utf8")).toContain("a mlp head (4 -> 1) over the frozen backbone `/models/tiny-bert`")
       const x = Float32Array.from([0.1, -0.2, 0.3, 0.4, 1, 0, -1, 0.5])
       expect(Array.from(loaded.head.predict(matrix(2, 4, x)).data)).toEqual(Array.from(head.predict(matrix(2, 4, x)).data))
       await expect(Folder.read(dir)).rejects.toThrow(/cannot read a reward model config.*reward-cross-encoder\/train/)

@@ -43,16 +43,15 @@ export const makeEncoder = (config: EncoderConfig, load: LoadOptions = {}): Effe
 
     const encode = makeTextEncoder(config.pooling, template, tokenizer, maxLength)
 
-    const embed = (texts: ReadonlyArray<string>): Effect.Effect<Float32Array, ModelError> =>
+    const embedTokenized = (encoded: ReadonlyArray<Encoded>): Effect.Effect<Float32Array, ModelError> =>
       Effect.gen(function* () {
-        const out = new Float32Array(texts.length * dim)
-        if (texts.length === 0) return out
-        const encoded = texts.map(encode)
+        const out = new Float32Array(encoded.length * dim)
+        if (encoded.length === 0) return out
         const truncated = encoded.filter((e) => e.fullLength > e.ids.length).length
         if (truncated > 0 && !warned) {
           warned = true
           yield* Effect.logWarning(
-            `encoder "${model}": ${truncated} of ${texts.length} texts exceed maxLength ${maxLength} tokens and were truncated (reported once per encoder)`
+            `encoder "${model}": ${truncated} of ${encoded.length} texts exceed maxLength ${maxLength} tokens and were truncated (reported once per encoder)`
           )
         }
         const batches = planBatches(encoded.map((e) => e.ids.length), config.maxTokensPerBatch)
@@ -67,8 +66,9 @@ export const makeEncoder = (config: EncoderConfig, load: LoadOptions = {}): Effe
         }
         return out
       })
+    const embed = (texts: ReadonlyArray<string>) => embedTokenized(texts.map(encode))
 
-    return { config, dim, embed } satisfies EncoderShape
+    return { config, dim, embed, tokenize: encode, embedTokenized } satisfies EncoderShape
   })
 
 /** config.json `embedflow` of a folder written by `exportEncoder`: the graph already pools (and normalises). */
@@ -111,15 +111,15 @@ const makeExportedEncoder = (
     const maxLength = Math.min(config.maxLength, maxPositions(hf) ?? Infinity)
     const normalize = config.normalize && !exported.normalize
     let warned = false
-    const embed = (texts: ReadonlyArray<string>): Effect.Effect<Float32Array, ModelError> =>
+    const tokenize = (text: string): Encoded => tokenizer.encode(text, undefined, maxLength)
+    const embedTokenized = (encoded: ReadonlyArray<Encoded>): Effect.Effect<Float32Array, ModelError> =>
       Effect.gen(function* () {
-        const out = new Float32Array(texts.length * dim)
-        if (texts.length === 0) return out
-        const encoded = texts.map((t) => tokenizer.encode(t, undefined, maxLength))
+        const out = new Float32Array(encoded.length * dim)
+        if (encoded.length === 0) return out
         const truncated = encoded.filter((e) => e.fullLength > e.ids.length).length
         if (truncated > 0 && !warned) {
           warned = true
-          yield* Effect.logWarning(`encoder "${model}": ${truncated} of ${texts.length} texts exceed maxLength ${maxLength} tokens and were truncated (reported once per encoder)`)
+          yield* Effect.logWarning(`encoder "${model}": ${truncated} of ${encoded.length} texts exceed maxLength ${maxLength} tokens and were truncated (reported once per encoder)`)
         }
         for (const batch of planBatches(encoded.map((e) => e.ids.length), config.maxTokensPerBatch)) {
           const padded = rightPadded(plan, batch.map((i) => encoded[i]), tokenizer.padId)
@@ -134,7 +134,8 @@ const makeExportedEncoder = (
         }
         return out
       })
-    return { config, dim, embed } satisfies EncoderShape
+    const embed = (texts: ReadonlyArray<string>) => embedTokenized(texts.map(tokenize))
+    return { config, dim, embed, tokenize, embedTokenized } satisfies EncoderShape
   })
 
 /** Tokenizes one text for the pooling mode; PromptEOL truncates the text inside the template, never the template. */

@@ -20,7 +20,8 @@ export interface Session {
 const sessionOptions = (options: LoadOptions, provider: "cpu" | "cuda"): ort.InferenceSession.SessionOptions => ({
   executionProviders: [provider],
   graphOptimizationLevel: "all",
-  ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {})
+  ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+  ...(options.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {})
 })
 
 const create = (model: string, source: string | Uint8Array, options: LoadOptions): Effect.Effect<{ session: ort.InferenceSession; device: "cpu" | "cuda" }, ModelError> => {

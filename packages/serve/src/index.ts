@@ -1,0 +1,6 @@
+export { ApiError, EmbeddingsRequest, RerankRequest, truncateAndNormalize } from "./Api.js"
+export { Batcher, type BatcherOptions, QueueFullError } from "./Batcher.js"
+export { ServerMetrics } from "./Metrics.js"
+export { type EmbeddingModel, loadModel, type RerankModel, type ServedModel } from "./ServedModel.js"
+export { makeServer, type ServerHandle, startServer } from "./Server.js"
+export { defaults, type ModelSpec, parseModelSpec, type ServeOptions } from "./ServeOptions.js"
