@@ -28,7 +28,7 @@ afterAll(async () => {
   rmSync(tmp, { recursive: true, force: true })
 })
 
-const ask = (body: BodyInit, headers: Record<string, string> = { "content-type": "application/json" }) =>
+const ask = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = { "content-type": "application/json" }) =>
   fetch(new URL("api/ask", server.url), { method: "POST", body, headers, ...(body instanceof ReadableStream ? { duplex: "half" } : {}) } as RequestInit)
 
 describe("request bodies over the limit", () => {

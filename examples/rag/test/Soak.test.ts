@@ -38,7 +38,8 @@ describe("soak of the RAG server on 127.0.0.1", () => {
     console.log(
       `soak: ${r.requests} requests, ${r.concurrency} concurrent, ${r.errors} errors, ${r.seconds.toFixed(1)} s (${r.requestsPerSecond.toFixed(0)} req/s, ` +
         `p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms); statuses ${JSON.stringify(r.byStatus)}; ` +
-        `RSS ${r.rssStartMiB.toFixed(1)} -> ${r.rssHalfMiB.toFixed(1)} -> ${r.rssEndMiB.toFixed(1)} MiB (second half ${(100 * r.rssGrowthSecondHalf).toFixed(2)}%)`
+        `RSS ${r.rssStartMiB.toFixed(1)} -> ${r.rssHalfMiB.toFixed(1)} -> ${r.rssEndMiB.toFixed(1)} MiB (second half ${(100 * r.rssGrowthSecondHalf).toFixed(2)}%)\n` +
+        Object.entries(r.byKind).map(([k, v]) => `  ${k}: ${v.n} requests, p50 ${v.p50Ms.toFixed(1)} ms, p99 ${v.p99Ms.toFixed(1)} ms`).join("\n")
     )
     expect(r.sampleErrors).toEqual([])
     expect(r.errors).toBe(0)

@@ -2,7 +2,8 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { Effect, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import { AgNews, DataFormatError, DataRoot, IrCollection, Snli, Sst2, StsB, Trec } from "../src/index.js"
+import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner } from "@embedflow/core"
+import { AgNews, DataFormatError, DataRoot, IrCollection, plugin, Snli, Sst2, StsB, Trec } from "../src/index.js"
 import { failure, fixtureRoot } from "./helpers.js"
 
 // Issue 13: empty, truncated or garbage-extended data files are errors naming the file (and line).
@@ -132,5 +133,17 @@ describe("truncated files and trailing garbage are errors at file:line", () => {
     })
     expectAt(await failure(StsB.load("dev", { root })), "sts-dev.csv", 2, /UTF-8 text/, /invalid UTF-8 byte 0xC3 at byte 37/)
     expectAt(await failure(Trec.load("test", { root })), "TREC_10.label", 2, /Latin-1 text/, /control byte 0x85/)
+  })
+})
+
+describe("the data stages fail at their own node, naming the file", () => {
+  it("data/sts-b on an empty sts-test.csv: node 'sts' fails with <file>:1: expected at least one sentence pair", async () => {
+    const root = fixtureRoot({ "stsbenchmark/sts-test.csv": "" })
+    const store = fixtureRoot({})
+    const graph = { name: "empty-sts", nodes: [{ id: "sts", stage: "data/sts-b", params: { split: "test", dataDir: root } }] }
+    const run = Effect.gen(function* () {
+      return yield* Runner.run(yield* Graph.validate(graph, new Plugin.Registry([plugin])))
+    }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(store)))
+    await expect(Effect.runPromise(run)).rejects.toThrow(/node 'sts'.*sts-test\.csv:1: expected at least one sentence pair, found an empty file \(0 bytes\)/s)
   })
 })
