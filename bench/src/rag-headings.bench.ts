@@ -2,11 +2,13 @@
  * examples/rag ingest of one large Markdown file with many headings (issue 13: a 50 MB file with
  * 236k headings took 71.5 s, because each chunk's heading was found by scanning every heading).
  * Generates the file (seeded, common English words so GloVe knows them), then times chunkSpans
- * (the chunking alone: the baseline), chunkDocument (chunking + heading lookup; the ratio to the
- * baseline is the lookup's cost) and the full ingest (read, chunk, embed with GloVe, faiss Flat, save).
+ * (the chunking alone: the baseline), chunkDocument (chunking + heading lookup by binary search; the
+ * ratio to the baseline is the lookup's cost), with --scan the old lookup (every heading scanned per
+ * chunk) over the same spans, and the full ingest (read, chunk, embed with GloVe, faiss Flat, save).
+ * Wall and CPU seconds are both printed: on a shared machine the CPU time is the steadier figure.
  *
- *   node --conditions=source --import tsx bench/src/rag-headings.bench.ts [megabytes=50] [headings=236000]
- * Needs models/glove-6b-100d (tools/setup.sh builds it).
+ *   node --conditions=source --import tsx bench/src/rag-headings.bench.ts [megabytes=50] [headings=236000] [--scan]
+ * Needs models/glove-6b-100d (tools/setup.sh builds it). --scan adds minutes (quadratic).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
@@ -16,8 +18,10 @@ import { makeModelHub, ModelHub } from "@embedflow/models"
 import { Effect } from "effect"
 
 const repo = resolve(import.meta.dirname, "../..")
-const megabytes = Number(process.argv[2] ?? 50)
-const headings = Number(process.argv[3] ?? 236_000)
+const args = process.argv.slice(2).filter((a) => !a.startsWith("--"))
+const withScan = process.argv.includes("--scan")
+const megabytes = Number(args[0] ?? 50)
+const headings = Number(args[1] ?? 236_000)
 const glove = join(repo, "models/glove-6b-100d")
 
 const words = ("the of and to in is was for on that with as by at from it an be are this which or have not had but were " +
@@ -45,14 +49,33 @@ const text = markdown(megabytes * 1024 * 1024, headings)
 writeFileSync(join(corpus, "big.md"), text)
 console.log(`big.md: ${(Buffer.byteLength(text) / 1024 / 1024).toFixed(1)} MB, ${headings} headings`)
 
-let t = performance.now()
-const spans = chunkSpans(text, defaultChunkOptions)
-const spansMs = performance.now() - t
-t = performance.now()
-const chunks = chunkDocument("big.md", text, defaultChunkOptions)
-const chunkMs = performance.now() - t
-console.log(`chunkSpans (baseline): ${spans.length} chunks in ${(spansMs / 1000).toFixed(2)} s`)
-console.log(`chunkDocument (+ heading lookup): ${chunks.length} chunks in ${(chunkMs / 1000).toFixed(2)} s, ${(chunkMs / spansMs).toFixed(2)}x the baseline`)
+/** Runs `f`, printing its wall and CPU seconds; returns the result and the wall seconds. */
+const timed = <A>(label: string, f: () => A): { value: A; seconds: number } => {
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  const value = f()
+  const seconds = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
+  console.log(`${label}: ${seconds.toFixed(2)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s CPU`)
+  return { value, seconds }
+}
+
+const spans = timed("chunkSpans (chunking alone, the baseline)", () => chunkSpans(text, defaultChunkOptions))
+const chunks = timed("chunkDocument (chunking + heading lookup by binary search)", () => chunkDocument("big.md", text, defaultChunkOptions))
+console.log(`${chunks.value.length} chunks; chunkDocument / chunkSpans = ${(chunks.seconds / spans.seconds).toFixed(2)}x`)
+if (withScan) {
+  // The lookup as it was before issue 13: every heading scanned for every chunk.
+  const found = [...text.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)].map((m) => ({ at: m.index!, title: m[1]! }))
+  const scan = timed("old lookup (scan every heading per chunk) over the same spans", () =>
+    spans.value.map(([start]) => {
+      let heading: string | undefined
+      for (const h of found) if (h.at <= start) heading = h.title
+      return heading
+    })
+  )
+  const same = scan.value.every((h, i) => h === chunks.value[i]!.heading)
+  console.log(`old lookup / chunkSpans = ${(scan.seconds / spans.seconds).toFixed(1)}x; same headings as the binary search: ${same}`)
+}
 
 const program = Effect.gen(function* () {
   const hub = yield* makeModelHub()
