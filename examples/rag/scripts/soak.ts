@@ -3,7 +3,7 @@
  * 127.0.0.1 in a child process, sends the request mix of test/soak.ts and checks 0 errors and RSS
  * growth over the second half < 5%. test/Soak.test.ts runs a shorter one (2,000 requests) in CI.
  *
- *   node --conditions=source --import tsx examples/rag/scripts/soak.ts [requests=10000] [concurrency=50]
+ *   node --conditions=source --import tsx examples/rag/scripts/soak.ts [requests=10000] [concurrency=50] [warmup=500]
  * Needs models/glove-6b-100d and models/tiny (tools/setup.sh builds both). Exit 1 on failure.
  */
 import { mkdtempSync, rmSync } from "node:fs"
@@ -17,6 +17,7 @@ import { expectedStatuses, soak, startServerProcess } from "../test/soak.js"
 const repo = resolve(import.meta.dirname, "../../..")
 const requests = Number(process.argv[2] ?? 10_000)
 const concurrency = Number(process.argv[3] ?? 50)
+const warmup = Number(process.argv[4] ?? 500)
 const tmp = mkdtempSync(join(tmpdir(), "embedflow-rag-soak-"))
 try {
   const indexDir = join(tmp, "index")
@@ -25,7 +26,7 @@ try {
   )
   const server = await startServerProcess(["--index-dir", indexDir, "--lm", join(repo, "models/tiny/tiny-gpt2"), "--max-new-tokens", "4", "--k", "3"])
   try {
-    const r = await soak({ url: server.url, pid: server.pid, requests, concurrency })
+    const r = await soak({ url: server.url, pid: server.pid, requests, concurrency, warmup })
     const expected = expectedStatuses(requests)
     console.log(JSON.stringify({ ...r, expectedStatuses: expected }, null, 2))
     const statusesOk = JSON.stringify(r.byStatus) === JSON.stringify(expected)
@@ -33,7 +34,8 @@ try {
     console.log(
       `${ok ? "PASS" : "FAIL"}: ${r.requests} requests, ${concurrency} concurrent, ${r.errors} errors in ${r.seconds.toFixed(1)} s ` +
         `(${r.requestsPerSecond.toFixed(0)} req/s); RSS ${r.rssHalfMiB.toFixed(1)} -> ${r.rssEndMiB.toFixed(1)} MiB over the second half ` +
-        `(${(100 * r.rssGrowthSecondHalf).toFixed(2)}%, limit 5%)`
+        `(${(100 * r.rssGrowthSecondHalf).toFixed(2)}%, limit 5%; medians of the samples at 40-50% and 90-100%; ` +
+        `peak of the second half ${r.rssPeakSecondHalfMiB.toFixed(1)} MiB)`
     )
     process.exitCode = ok ? 0 : 1
   } finally {

@@ -1,7 +1,8 @@
 /**
  * A soak of the RAG server: many requests over keep-alive connections, a mix of every route and
  * error path, each checked for its status and the security headers; the server's RSS is read from
- * /proc at the half-way point and at the end. Used by test/Soak.test.ts and scripts/soak.ts.
+ * /proc every 1% of the requests, and its growth over the second half compares the medians of the
+ * samples at 40-50% and at 90-100%. Used by test/Soak.test.ts and scripts/soak.ts.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
@@ -14,6 +15,12 @@ export interface SoakOptions {
   readonly pid: number
   readonly requests: number
   readonly concurrency: number
+  /**
+   * Requests of the same mix sent first and not counted (default 0): the heap settles after start-up
+   * (RSS falls as start-up garbage is collected), which would otherwise mask or mimic growth.
+   * Any failure among them fails the soak.
+   */
+  readonly warmup?: number | undefined
 }
 
 export interface SoakResult {
@@ -30,8 +37,12 @@ export interface SoakResult {
   /** p50 / p99 latency in ms by request kind ("POST /api/ask 200", ...). */
   readonly byKind: Readonly<Record<string, { readonly n: number; readonly p50Ms: number; readonly p99Ms: number }>>
   readonly rssStartMiB: number
+  /** Median of the RSS samples taken from 40% to 50% of the requests (one sample per 1%). */
   readonly rssHalfMiB: number
+  /** Median of the samples from 90% to 100%: medians, so one GC's swing does not decide the test. */
   readonly rssEndMiB: number
+  /** Largest sample of the second half. */
+  readonly rssPeakSecondHalfMiB: number
   /** (end - half) / half. */
   readonly rssGrowthSecondHalf: number
 }
@@ -134,9 +145,17 @@ export const soak = async (options: SoakOptions): Promise<SoakResult> => {
   // would otherwise stall the first 50 requests behind it and dominate the tail latency.
   const warm = await send(agent, base, probe(0))
   if (warm.status !== 200) throw new Error(`warm-up request failed with ${warm.status}: ${warm.body.slice(0, 200)}`)
+  for (let w = 0; w < (options.warmup ?? 0); w += options.concurrency) {
+    const batch = Array.from({ length: Math.min(options.concurrency, options.warmup! - w) }, (_, j) => probe(w + j))
+    const replies = await Promise.all(batch.map((p) => send(agent, base, p)))
+    replies.forEach((r, j) => {
+      if (r.status !== batch[j]!.status) throw new Error(`warm-up request ${w + j} got ${r.status}, expected ${batch[j]!.status}: ${r.body.slice(0, 200)}`)
+    })
+  }
   const rssStartMiB = rssMiB(options.pid)
-  let rssHalfMiB = Number.NaN
-  const half = Math.floor(options.requests / 2)
+  // (fraction of the requests done, RSS) every 1% of the requests.
+  const samples: Array<{ at: number; mib: number }> = []
+  const every = Math.max(1, Math.floor(options.requests / 100))
   const t0 = performance.now()
   const worker = async () => {
     while (next < options.requests) {
@@ -161,13 +180,20 @@ export const soak = async (options: SoakOptions): Promise<SoakResult> => {
         errors++
         if (sampleErrors.length < 5) sampleErrors.push(`#${i} ${p.method} ${p.path}: ${problem}`)
       }
-      if (++done === half) rssHalfMiB = rssMiB(options.pid)
+      if (++done % every === 0) samples.push({ at: done / options.requests, mib: rssMiB(options.pid) })
     }
   }
   await Promise.all(Array.from({ length: options.concurrency }, worker))
   const seconds = (performance.now() - t0) / 1000
-  const rssEndMiB = rssMiB(options.pid)
+  samples.push({ at: 1, mib: rssMiB(options.pid) })
   agent.destroy()
+  const median = (from: number, to: number) => {
+    const xs = samples.filter((x) => x.at >= from && x.at <= to).map((x) => x.mib).sort((a, b) => a - b)
+    return xs[Math.floor(xs.length / 2)]!
+  }
+  const rssHalfMiB = median(0.4, 0.5)
+  const rssEndMiB = median(0.9, 1)
+  const rssPeakSecondHalfMiB = Math.max(...samples.filter((x) => x.at > 0.5).map((x) => x.mib))
   const pct = (xs: Array<number>, q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!
   const byKind = Object.fromEntries(Object.entries(kinds).map(([k, xs]) => [k, { n: xs.length, p50Ms: pct(xs, 0.5), p99Ms: pct(xs, 0.99) }]))
   return {
@@ -184,6 +210,7 @@ export const soak = async (options: SoakOptions): Promise<SoakResult> => {
     rssStartMiB,
     rssHalfMiB,
     rssEndMiB,
+    rssPeakSecondHalfMiB,
     rssGrowthSecondHalf: (rssEndMiB - rssHalfMiB) / rssHalfMiB
   }
 }
