@@ -11,7 +11,7 @@ import { type CausalLMShape, type EncoderShape, makeOpenAiCausalLM, ModelHub } f
 import { Effect, type Scope } from "effect"
 import { type Chunk, chunkDocument, type ChunkOptions, checkChunkOptions, defaultChunkOptions } from "./Chunker.js"
 import { ChunkIndex, type EncoderSpec, type IndexKind } from "./ChunkIndex.js"
-import { readCorpus } from "./Corpus.js"
+import { readCorpus, type Skipped } from "./Corpus.js"
 import { buildPrompt, citedNumbers } from "./Prompt.js"
 import { RagError } from "./RagError.js"
 
@@ -42,6 +42,8 @@ export interface IngestOptions {
 export interface IngestReport {
   readonly indexDir: string
   readonly files: number
+  /** Candidate files left out (binary, empty, symlinks leaving the folder or looping, duplicates), with the reason. */
+  readonly skipped: ReadonlyArray<Skipped>
   readonly chunks: number
   readonly dim: number
   readonly encoder: EncoderSpec
@@ -66,7 +68,7 @@ export const ingest = (options: IngestOptions): Effect.Effect<IngestReport, RagE
       try: () => checkChunkOptions(options.chunking ?? defaultChunkOptions),
       catch: (e) => new RagError({ reason: "BadInput", message: (e as Error).message })
     })
-    const docs = yield* readCorpus(options.folder)
+    const { documents: docs, skipped } = yield* readCorpus(options.folder)
     const chunks: Array<Chunk> = docs.flatMap((d) => chunkDocument(d.file, d.text, chunking))
     const encoder: EncoderSpec = { model: options.encoder?.model ?? defaultEncoderModel(), pooling: options.encoder?.pooling ?? "mean" }
     const t0 = performance.now()
@@ -89,6 +91,7 @@ export const ingest = (options: IngestOptions): Effect.Effect<IngestReport, RagE
     return {
       indexDir: resolve(options.indexDir),
       files: docs.length,
+      skipped,
       chunks: chunks.length,
       dim: enc.dim,
       encoder,

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { Effect, Exit } from "effect"
-import { PAGE } from "./internal/page.js"
+import { CONTENT_SECURITY_POLICY, PAGE } from "./internal/page.js"
 import type { Rag } from "./Rag.js"
 import type { RagError } from "./RagError.js"
 
@@ -16,20 +16,41 @@ export interface RunningServer {
   readonly close: () => Promise<void>
 }
 
-const MAX_BODY = 64 * 1024
+/** Largest accepted request body; larger ones get 413. */
+export const MAX_BODY_BYTES = 64 * 1024
 
-const send = (res: ServerResponse, status: number, body: unknown) => {
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store" })
+/** Sent with every response, errors included. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "x-frame-options": "DENY",
+  "cross-origin-opener-policy": "same-origin",
+  "cross-origin-resource-policy": "same-origin"
+}
+
+const send = (res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}) => {
+  res.writeHead(status, { ...SECURITY_HEADERS, "content-type": "application/json; charset=utf-8", "cache-control": "no-store", ...extra })
   res.end(JSON.stringify(body))
 }
 
+class BodyTooLarge extends Error {}
+
+/** The body as UTF-8, or BodyTooLarge as soon as the declared or received size passes MAX_BODY_BYTES. */
 const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((ok, fail) => {
+    const tooLarge = () => {
+      // Keep discarding what the client still sends, so it reads the 413 instead of a reset.
+      req.removeAllListeners("data")
+      req.resume()
+      fail(new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes (the limit for POST /api/ask)`))
+    }
+    if (Number(req.headers["content-length"]) > MAX_BODY_BYTES) return tooLarge()
     let size = 0
     const parts: Array<Buffer> = []
     req.on("data", (b: Buffer) => {
       size += b.length
-      if (size > MAX_BODY) fail(new Error(`request body over ${MAX_BODY} bytes`))
+      if (size > MAX_BODY_BYTES) tooLarge()
       else parts.push(b)
     })
     req.on("end", () => ok(Buffer.concat(parts).toString("utf8")))
@@ -38,14 +59,15 @@ const readBody = (req: IncomingMessage): Promise<string> =>
 
 /**
  * Serves the page at "/", `GET /api/info` (index stats) and `POST /api/ask` with
- * `{ question, k? }` -> an Answer as JSON (400 with `{ error }` for bad input, 500 for model failures).
+ * `{ question, k? }` -> an Answer as JSON (400 with `{ error }` for bad input, 413 for a body over
+ * 64 KiB, 500 for model failures). Every response carries SECURITY_HEADERS.
  */
 export const startServer = (rag: Rag, options: ServerOptions): Promise<RunningServer> => {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? "/", "http://localhost")
       if (req.method === "GET" && url.pathname === "/") {
-        res.writeHead(200, { "content-type": "text/html; charset=utf-8" })
+        res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/html; charset=utf-8", "cache-control": "no-store" })
         res.end(PAGE)
       } else if (req.method === "GET" && url.pathname === "/api/info") {
         const m = rag.meta
@@ -55,6 +77,7 @@ export const startServer = (rag: Rag, options: ServerOptions): Promise<RunningSe
         try {
           body = JSON.parse(await readBody(req)) as typeof body
         } catch (e) {
+          if (e instanceof BodyTooLarge) return send(res, 413, { error: e.message }, { connection: "close" })
           return send(res, 400, { error: `expected a JSON body { "question": string, "k"?: number }: ${(e as Error).message}` })
         }
         if (typeof body?.question !== "string") return send(res, 400, { error: 'expected a JSON body { "question": string, "k"?: number }' })
@@ -67,7 +90,8 @@ export const startServer = (rag: Rag, options: ServerOptions): Promise<RunningSe
         send(res, 404, { error: `no route ${req.method} ${url.pathname}` })
       }
     } catch (e) {
-      send(res, 500, { error: (e as Error).message })
+      if (!res.headersSent) send(res, 500, { error: (e as Error).message })
+      else res.destroy()
     }
   })
   const host = options.host ?? "127.0.0.1"

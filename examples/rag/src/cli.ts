@@ -117,6 +117,10 @@ if (command === "ingest") {
     }).pipe(Effect.provide(layerModelHub()))
   )
   process.stderr.write("\n")
+  if (report.skipped.length > 0) {
+    console.log(`skipped ${report.skipped.length} file(s):`)
+    for (const s of report.skipped) console.log(`  ${s.file}: ${s.reason}`)
+  }
   console.log(
     `indexed ${report.chunks} chunks from ${report.files} files into ${report.indexDir}\n` +
       `encoder ${report.encoder.model} (dim ${report.dim}, loaded in ${report.loadSeconds.toFixed(1)} s), index ${report.index}\n` +

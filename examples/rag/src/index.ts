@@ -3,7 +3,7 @@ import { chunk } from "./Stages.js"
 
 export { type Chunk, chunkDocument, type ChunkOptions, chunkSpans, checkChunkOptions, defaultChunkOptions } from "./Chunker.js"
 export { ChunkIndex, type EncoderSpec, exactTopK, type Hit, type IndexKind, type IndexMeta } from "./ChunkIndex.js"
-export { DOCUMENT_EXTENSIONS, type Document, readCorpus } from "./Corpus.js"
+export { type Corpus, DOCUMENT_EXTENSIONS, type Document, readCorpus, type Skipped } from "./Corpus.js"
 export { buildPrompt, citedNumbers, INSTRUCTIONS } from "./Prompt.js"
 export {
   type Answer,
@@ -20,8 +20,8 @@ export {
   type Source
 } from "./Rag.js"
 export { RagError, type RagErrorReason } from "./RagError.js"
-export { type RunningServer, type ServerOptions, startServer } from "./Server.js"
-export { chunk} from "./Stages.js"
+export { MAX_BODY_BYTES, type RunningServer, SECURITY_HEADERS, type ServerOptions, startServer } from "./Server.js"
+export { chunk } from "./Stages.js"
 
 export const plugin = Plugin.make({
   name: "rag",

@@ -69,3 +69,40 @@ describe("exactTopK", () => {
     for (const k of [1, 5, 37, 200, 500]) expect(exactTopK(vectors, dim, query, k)).toEqual(sorted.slice(0, k))
   })
 })
+
+describe("heading lookup", () => {
+  /** `sections` Markdown sections of `words` words each, headings of levels 1-3. */
+  const manyHeadings = (sections: number, words: number) =>
+    Array.from({ length: sections }, (_, i) => `${"#".repeat(1 + (i % 3))} Section ${i + 1}\n\n${"word ".repeat(words)}\n`).join("\n")
+
+  it("each chunk gets the last heading at or before its start (checked against a scan of every heading)", () => {
+    const text = "intro before any heading\n\n" + manyHeadings(200, 7) + "#not a heading\n## Last ##\ntail words"
+    const headings = [...text.matchAll(/^#{1,6}[ \t]+(.+?)[ \t#]*$/gm)].map((m) => ({ at: m.index!, title: m[1]! }))
+    expect(headings.length).toBe(201)
+    for (const options of [{ unit: "words", size: 5, overlap: 2 }, { unit: "chars", size: 37, overlap: 5 }] as const) {
+      const chunks = chunkDocument("h.md", text, options)
+      expect(chunks.length).toBeGreaterThan(200)
+      for (const c of chunks) expect(c.heading).toBe(headings.filter((h) => h.at <= c.start).at(-1)?.title)
+    }
+    expect(chunkDocument("h.md", text, { unit: "words", size: 3, overlap: 0 })[0]!.heading).toBeUndefined()
+    expect(chunkDocument("h.md", text, { unit: "words", size: 3, overlap: 0 }).at(-1)!.heading).toBe("Last")
+  })
+
+  it("is not quadratic: 30k headings and 30k chunks take under 4x the chunking alone (the scan of every heading: ~12x)", () => {
+    // Timed against chunkSpans (the chunking alone) in the same run, so machine load cancels out. The
+    // scan of every heading per chunk made chunkDocument ~12x chunkSpans here (30k x 30k comparisons).
+    const text = manyHeadings(30_000, 6)
+    const options = { unit: "words", size: 9, overlap: 0 } as const
+    chunkDocument("warm-up.md", manyHeadings(2000, 6), options)
+    let t0 = performance.now()
+    const spans = chunkSpans(text, options)
+    const spansMs = performance.now() - t0
+    t0 = performance.now()
+    const chunks = chunkDocument("big.md", text, options)
+    const chunkMs = performance.now() - t0
+    expect(chunks.length).toBe(spans.length)
+    expect(chunks.length).toBeGreaterThanOrEqual(30_000)
+    expect(chunks.at(-1)!.heading).toBe("Section 30000")
+    expect(chunkMs / spansMs).toBeLessThan(4)
+  })
+})

@@ -45,6 +45,11 @@ afterAll(async () => {
 describe("the RAG page in headless Chromium", () => {
   it("answers a typed question and lists the cited chunk from the right file", async () => {
     const page = await browser.newPage()
+    // The server's Content-Security-Policy allows the page's own inline script and style by hash: no violation.
+    const violations: Array<string> = []
+    page.on("console", (m) => {
+      if (/Content Security Policy/i.test(m.text())) violations.push(m.text())
+    })
     await page.goto(server.url)
     await expect.poll(() => page.locator("#info").textContent()).toMatch(/6 files, \d+ chunks/)
     await page.fill("#question", "How does a killed run resume?")
@@ -60,6 +65,7 @@ describe("the RAG page in headless Chromium", () => {
     const shot = join(process.env.EMBEDFLOW_SCREENSHOT_DIR ?? tmp, "rag-page.png")
     await page.screenshot({ path: shot, fullPage: true })
     expect(existsSync(shot)).toBe(true)
+    expect(violations).toEqual([])
     await page.close()
   })
 

@@ -1,5 +1,5 @@
 import { createServer } from "node:http"
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
@@ -65,11 +65,30 @@ describe("ingest", () => {
     expect(e.message).toMatch(/has no \.txt\/\.md\/\.markdown files; nothing to ingest/)
     writeFileSync(join(empty, "sub/blank.md"), " \n\n ")
     e = await failure(ingest({ folder: empty, indexDir: join(tmp, "x") }))
-    expect(e.message).toMatch(/1 document\(s\) but all are empty/)
+    expect(e.message).toMatch(/1 document\(s\) but none is usable text \(all empty or binary\).*sub\/blank\.md \(empty/)
     e = await failure(ingest({ folder: join(tmp, "nope"), indexDir: join(tmp, "x") }))
     expect(e.message).toMatch(/nope does not exist or is not a folder/)
     e = await failure(ingest({ folder: docs, indexDir: join(tmp, "x"), chunking: { unit: "words", size: 10, overlap: 10 } }))
     expect(e.reason).toBe("BadInput")
+  })
+})
+
+describe("ingest skips what is not text, and says so", () => {
+  it("binary files and a symlink leaving the folder are in report.skipped; no chunk comes from them", async () => {
+    const folder = join(tmp, "mixed")
+    mkdirSync(folder, { recursive: true })
+    copyFileSync(join(docs, "caching-and-resume.md"), join(folder, "caching.md"))
+    copyFileSync(join(inject("tinyModels"), "tiny-gpt2/onnx/model.onnx"), join(folder, "model.md"))
+    writeFileSync(join(folder, "noise.txt"), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + 13) % 256)))
+    symlinkSync(join(docs, "vector-search.md"), join(folder, "outside.md"))
+    symlinkSync(join(folder, "caching.md"), join(folder, "inside.md"))
+    const report = await run(ingest({ folder, indexDir: join(tmp, "mixed-index"), encoder: { model: inject("glove") } }))
+    expect(report.files).toBe(1)
+    expect(report.skipped.map((s) => s.file)).toEqual(["inside.md", "model.md", "noise.txt", "outside.md"])
+    expect(report.skipped.map((s) => s.reason.split(/[:(,]/)[0])).toEqual(["same file as caching.md ", "binary", "binary", "symlink to " + join(docs, "vector-search.md")])
+    const loaded = ChunkIndex.load(join(tmp, "mixed-index"))
+    expect(new Set(loaded.chunks.map((c) => c.file))).toEqual(new Set(["caching.md"]))
+    expect(loaded.meta.files).toEqual(["caching.md"])
   })
 })
 

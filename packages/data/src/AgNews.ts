@@ -38,7 +38,7 @@ export const stream = (options?: DataRoot.LoadOptions) =>
           }
           yield { id: `agnews-test-${line}`, label: label as 1 | 2 | 3 | 4, className: classNames[label - 1]!, title: fields[1]!, description: fields[2]! }
         }
-      })
+      }, { what: "article", allowEmpty: options?.allowEmpty })
     )
   )
 

@@ -6,6 +6,8 @@ import { DataReadError } from "./DataError.js"
 /** Options shared by every loader: where the public data sets live (default: {@link resolve}). */
 export interface LoadOptions {
   readonly root?: string | undefined
+  /** Accept a file that holds no record (default: a 0-row data set is a DataFormatError naming the file). */
+  readonly allowEmpty?: boolean | undefined
 }
 
 const isDir = (p: string): boolean => {

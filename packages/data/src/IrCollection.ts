@@ -77,11 +77,21 @@ const layouts: Record<Name, Layout> = {
   cisi: { dir: "cisi", docs: "CISI.ALL", queries: "CISI.QRY", qrels: "CISI.REL", docMarkers: "ITABWXKC", queryMarkers: "ITABW" }
 }
 
-const inLayout = <A>(name: Name, pick: (l: Layout) => string, options: DataRoot.LoadOptions | undefined, body: (file: string) => AsyncIterable<A>) =>
-  Stream.unwrap(Effect.map(DataRoot.file(options, layouts[name].dir, pick(layouts[name])), (file) => streamFrom(file, () => body(file))))
+const inLayout = <A>(
+  name: Name,
+  pick: (l: Layout) => string,
+  what: string,
+  options: DataRoot.LoadOptions | undefined,
+  body: (file: string) => AsyncIterable<A>
+) =>
+  Stream.unwrap(
+    Effect.map(DataRoot.file(options, layouts[name].dir, pick(layouts[name])), (file) =>
+      streamFrom(file, () => body(file), { what, allowEmpty: options?.allowEmpty })
+    )
+  )
 
 export const streamDocuments = (name: Name, options?: DataRoot.LoadOptions) =>
-  inLayout(name, (l) => l.docs, options, async function* (file) {
+  inLayout(name, (l) => l.docs, "document (.I record)", options, async function* (file) {
     for await (const r of parseSmart(file, readLines(file), layouts[name].docMarkers)) {
       if (r.fields.W === undefined) throw new DataFormatError({ file, line: r.line, expected: `a .W field in document ${r.id}`, found: "none" })
       yield { id: String(Number(r.id)), title: r.fields.T ?? "", text: r.fields.W, authors: r.fields.A ?? "", bibliography: r.fields.B ?? "" } satisfies Document
@@ -89,7 +99,7 @@ export const streamDocuments = (name: Name, options?: DataRoot.LoadOptions) =>
   })
 
 export const streamQueries = (name: Name, options?: DataRoot.LoadOptions) =>
-  inLayout(name, (l) => l.queries, options, async function* (file) {
+  inLayout(name, (l) => l.queries, "query (.I record)", options, async function* (file) {
     let position = 0
     for await (const r of parseSmart(file, readLines(file), layouts[name].queryMarkers)) {
       if (r.fields.W === undefined || r.fields.W === "") throw new DataFormatError({ file, line: r.line, expected: `a non-empty .W field in query ${r.id}`, found: "none" })
@@ -118,7 +128,7 @@ async function* qrelLines(name: Name, file: string, source: CranfieldSource): As
 }
 
 export const streamQrels = (name: Name, options?: IrLoadOptions) =>
-  inLayout(name, (l) => l.qrels, options, async function* (file) {
+  inLayout(name, (l) => l.qrels, "relevance judgment", options, async function* (file) {
     for await (const { qrel } of qrelLines(name, file, options?.cranfieldSource ?? "not-relevant")) yield qrel
   })
 
@@ -138,7 +148,7 @@ export const load = (name: Name, options?: IrLoadOptions) =>
       docIds.add(d.id)
     }
     const queryIds = new Set(queries.map((q) => q.id))
-    const checked = inLayout(name, (l) => l.qrels, options, async function* (file) {
+    const checked = inLayout(name, (l) => l.qrels, "relevance judgment", options, async function* (file) {
       for await (const { qrel, no } of qrelLines(name, file, options?.cranfieldSource ?? "not-relevant")) {
         if (!queryIds.has(qrel.queryId) || !docIds.has(qrel.docId)) {
           throw new DataFormatError({

@@ -1,8 +1,9 @@
 import * as fs from "node:fs"
+import * as path from "node:path"
 import { Effect, Schema, Stream } from "effect"
 import { DataFormatError } from "./DataError.js"
 import * as DataRoot from "./DataRoot.js"
-import { preview, readLines, streamFrom } from "./internal/lines.js"
+import { noRowsError, preview, readLines, streamFrom } from "./internal/lines.js"
 
 /** SNLI in the SentEval layout: `s1.<split>` premises, `s2.<split>` hypotheses, `labels.<split>`, line-aligned. */
 export const Split = Schema.Literals(["dev", "test"])
@@ -34,10 +35,16 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
         // Fail on a missing file before reading any of them, naming the one that is missing.
         for (const f of files) await fs.promises.access(f, fs.constants.R_OK)
         const its = files.map((f) => readLines(f)[Symbol.asyncIterator]())
+        let rows = 0
         try {
           for (;;) {
             const [a, b, c] = await Promise.all(its.map((it) => it.next()))
-            if (a!.done && b!.done && c!.done) return
+            if (a!.done && b!.done && c!.done) {
+              if (rows === 0 && options?.allowEmpty !== true) {
+                throw noRowsError(files[0], "sentence pair", `0 lines in ${files.map((f) => path.basename(f)).join(", ")} (empty files)`)
+              }
+              return
+            }
             const ended = [a, b, c].findIndex((r) => r!.done)
             if (ended >= 0) {
               const live = [a, b, c].find((r) => !r!.done)!.value!
@@ -53,7 +60,13 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
             if (!labels.has(label)) {
               throw new DataFormatError({ file: files[2], line: no, expected: "entailment, neutral or contradiction", found: preview(label) })
             }
-            yield { id: `snli-${split}-${no}`, split, premise: a!.value!.text.trim(), hypothesis: b!.value!.text.trim(), label: label as Label }
+            const premise = a!.value!.text.trim()
+            const hypothesis = b!.value!.text.trim()
+            // A blank line in one file shifts every later pair; the published files have none.
+            if (premise === "") throw new DataFormatError({ file: files[0], line: no, expected: "a premise sentence", found: "a blank line" })
+            if (hypothesis === "") throw new DataFormatError({ file: files[1], line: no, expected: "a hypothesis sentence", found: "a blank line" })
+            rows++
+            yield { id: `snli-${split}-${no}`, split, premise, hypothesis, label: label as Label }
           }
         } finally {
           // Close the files when the consumer stops early (Stream.take) or a row fails.

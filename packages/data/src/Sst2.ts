@@ -32,7 +32,7 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
         for await (const { text, no } of readLines(file)) {
           if (text.length > 0) yield parseLine(file, split, text, no)
         }
-      })
+      }, { what: "labelled sentence", allowEmpty: options?.allowEmpty })
     )
   )
 

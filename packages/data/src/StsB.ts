@@ -48,7 +48,7 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
         for await (const { text, no } of readLines(file)) {
           if (text.length > 0) yield parseLine(file, split, text, no)
         }
-      })
+      }, { what: "sentence pair", allowEmpty: options?.allowEmpty })
     )
   )
 

@@ -38,7 +38,7 @@ export const stream = (split: Split, options?: DataRoot.LoadOptions) =>
         for await (const { text, no } of readLines(file, "latin1")) {
           if (text.length > 0) yield parseLine(file, split, text, no)
         }
-      })
+      }, { what: "question", allowEmpty: options?.allowEmpty })
     )
   )
 

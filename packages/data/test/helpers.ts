@@ -4,7 +4,7 @@ import * as path from "node:path"
 import { Effect } from "effect"
 
 /** A temporary data root holding the given files (paths relative to the root). */
-export const fixtureRoot = (files: Record<string, string>): string => {
+export const fixtureRoot = (files: Record<string, string | Uint8Array>): string => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-data-"))
   for (const [rel, content] of Object.entries(files)) {
     fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true })

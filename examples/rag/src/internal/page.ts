@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto"
+
 /** The single page served at "/": a question box, the answer, and the passages with their files. */
 export const PAGE = `<!doctype html>
 <html lang="en">
@@ -98,3 +100,25 @@ $("ask").addEventListener("submit", async (ev) => {
 </body>
 </html>
 `
+
+const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`
+const inline = (tag: "script" | "style"): string => {
+  const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(PAGE)
+  if (!m) throw new Error(`the page has no <${tag}> element`)
+  return m[1]!
+}
+
+/**
+ * Content-Security-Policy for every response: nothing loads but the page's own inline script and
+ * style (allowed by hash, so an injected script or style does not run) and fetches to this origin.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src ${sha256(inline("script"))}`,
+  `style-src ${sha256(inline("style"))}`,
+  "connect-src 'self'",
+  "img-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'"
+].join("; ")

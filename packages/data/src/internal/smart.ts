@@ -13,8 +13,9 @@ export interface SmartRecord {
 const marker = /^\.([A-Z])(?:\s+(.*?))?\s*$/
 
 /**
- * Records of the SMART layout used by Cranfield and CISI: `.I <id>` opens a record, a line holding
- * only `.X` opens field X, whose text runs until the next marker.
+ * Records of the SMART layout used by Cranfield and CISI: `.I <id>` opens a record (ids increase),
+ * a line holding only `.X` opens field X, whose text runs until the next marker. Bytes that are not
+ * text (random data appended to the file) fail in readLines with file:line.
  */
 export async function* parseSmart(file: string, lines: AsyncIterable<Line>, allowed: string): AsyncGenerator<SmartRecord> {
   // Each field letter maps to its occurrences, each a list of lines.
@@ -35,6 +36,11 @@ export async function* parseSmart(file: string, lines: AsyncIterable<Line>, allo
       if (letter === "I") {
         const id = (m[2] ?? "").trim()
         if (!/^\d+$/.test(id)) throw new DataFormatError({ file, line: no, expected: "'.I <number>'", found: preview(text) })
+        // Records are numbered in increasing order in every published SMART file; a repeat or a
+        // step back means pasted or duplicated data.
+        if (current && Number(id) <= Number(current.id)) {
+          throw new DataFormatError({ file, line: no, expected: `a record id greater than the previous one (.I ${current.id}, line ${current.line})`, found: preview(text) })
+        }
         if (current) yield finish()
         current = { id, line: no, fields: {} }
         field = undefined
