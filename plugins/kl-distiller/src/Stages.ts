@@ -4,6 +4,7 @@ import { Report } from "@embedflow/eval"
 import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
 import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
+import { clusterPool, diverseDemonstrations } from "./DiverseDemonstrations.js"
 import { evaluateIcl } from "./IclEval.js"
 
 type LabeledExample = Ports.LabeledExample
@@ -160,18 +161,28 @@ const demosFrom = (
 
 export const iclEval = Stage.make({
   name: "kl-distiller/icl-eval",
-  version: "1",
-  description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
+  // 2: k defaults to 8 (LLM-R's setting); k-means-diverse baseline when poolEmbeddings is connected.
+  version: "2",
+  description:
+    "LLM in-context accuracy with k demonstrations per method (zero-shot, random, k-means-diverse, and each connected retriever): LLM-R's table",
   params: Schema.Struct({
     model: Params.folderPath("causal LM folder (relative to the graph file)"),
-    k: withDefault(PositiveInt, 4),
+    k: Params.describe(withDefault(PositiveInt, 8), "demonstrations per test query (LLM-R uses 8)"),
     template: withDefault(PromptTemplate.Param, {}),
     labels: Schema.optionalKey(Params.describe(Schema.Array(Schema.String), "label verbalizers; default: the distinct labels of pool and test, sorted")),
     normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { pool: Ports.LabeledExamples, test: Ports.LabeledExamples, bm25: Ports.Candidates, base: Ports.Candidates, trained: Ports.Candidates },
-  optionalInputs: ["bm25", "base", "trained"],
+  inputs: {
+    pool: Ports.LabeledExamples,
+    test: Ports.LabeledExamples,
+    poolEmbeddings: Ports.Embeddings,
+    bm25: Ports.Candidates,
+    base: Ports.Candidates,
+    trained: Ports.Candidates
+  },
+  // poolEmbeddings (rows with the pool's ids) turns on the k-means-diverse baseline.
+  optionalInputs: ["poolEmbeddings", "bm25", "base", "trained"],
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -184,6 +195,11 @@ export const iclEval = Stage.make({
         { name: "zero-shot", demos: inputs.test.map(() => []) },
         { name: "random", demos: inputs.test.map((q) => Array.from(rng.sample(inputs.pool.length, Math.min(inputs.pool.length, params.k + 1)), (i) => inputs.pool[i]!).filter((d) => d.id !== q.id).slice(0, params.k)) }
       ]
+      if (inputs.poolEmbeddings) {
+        const embeddings = inputs.poolEmbeddings
+        const selection = yield* Effect.try({ try: () => clusterPool(inputs.pool, embeddings, params.k, ctx.seed), catch: fail("k-means diverse") })
+        methods.push({ name: "k-means diverse", demos: inputs.test.map((q) => diverseDemonstrations(selection, inputs.pool, q, params.k)) })
+      }
       for (const [name, candidates] of [["BM25", inputs.bm25], ["base encoder", inputs.base], ["LLM-R retriever", inputs.trained]] as const) {
         if (!candidates) continue
         const demos = yield* Effect.try({ try: () => demosFrom(candidates, inputs.test, pool, params.k, name), catch: fail("bad retriever output") })
