@@ -29,8 +29,9 @@ export interface ScoreOptions {
  * LLM-R's feedback signal: for each query x with gold output y = y_1..y_T and each candidate
  * demonstration c, score(c) = (1/T) sum_t log p(y_t | y_<t, c, x) (`reduction: "mean"`, the default,
  * as LLM-R's official code) or the plain sum log p(y | c, x) (`"sum"`), with the prompt "c  x"
- * rendered by the template. The reduction matters downstream: the reward model's soft labels are a
- * softmax over these scores, so it sets the teacher distribution the KL distillation sees. One forward pass per (query, candidate) pair, in batches.
+ * rendered by the template. A query's candidates share its gold tokens, so the reduction keeps their
+ * order but sets the scale: a softmax over them (the KL distillation's teacher) is T times flatter
+ * under the mean. One forward pass per (query, candidate) pair, in batches.
  * Candidates are returned sorted by score, best first.
  */
 export const scoreCandidates = (

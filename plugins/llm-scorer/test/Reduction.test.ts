@@ -42,7 +42,7 @@ describe("score reduction (LLM-R: mean per-token log-probability)", () => {
     expect(reduceLogLikelihood({ total: 0, tokens: 0 }, "mean")).toBe(0)
   })
 
-  it("defaults to mean: A (-1 per token) ranks above B (-1.5), the reverse of the summed ranking", async () => {
+  it("defaults to mean, dividing each pair's total by its own token count (here A -1 per token ranks above B -1.5, the reverse of the sums)", async () => {
     const [byDefault] = await run()
     expect(byDefault!.candidates.map((c) => [c.id, c.score])).toEqual([
       ["a", -1],
