@@ -1,4 +1,4 @@
-import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage } from "@embedflow/core"
+import { ArtifactStore, Graph, makeFileSystem, Plugin, Ports, Runner, Stage, StageContext } from "@embedflow/core"
 import { evaluateSts } from "@embedflow/eval"
 import { layerModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, inject, it } from "vitest"
-import { type Demonstration, makePromptEolEncoder, plugin, rankDemonstrations } from "../src/index.js"
+import { type Demonstration, embed, makePromptEolEncoder, plugin, rankDemonstrations } from "../src/index.js"
 
 // Dev pairs with distinct gold scores: the sentence text says how similar the pair is meant to be.
 const dev = [
@@ -143,5 +143,25 @@ describe("prompt-eol/select-demonstration on tiny-gpt2", () => {
     let diff = 0
     for (let i = 0; i < direct.length; i++) diff = Math.max(diff, Math.abs(direct[i]! - embedded.data[i]!))
     expect(diff).toBeLessThan(1e-6)
+  })
+})
+
+describe("prompt-eol/embed's demonstrations input", () => {
+  it("refuses demonstrations from both the param and the input", async () => {
+    const params = Schema.decodeUnknownSync(embed.params)({ model: "m", demonstrations: [{ sentence: "s", word: "w" }] })
+    const context = StageContext.of({
+      nodeId: "emb",
+      stageName: embed.name,
+      seed: 1,
+      scratchDir: tmpdir(),
+      resolvePath: (p) => p,
+      progress: () => Effect.void,
+      metric: () => Effect.void,
+      log: () => Effect.void
+    })
+    const run = embed.run(params, { texts: [{ id: "t", text: "x" }], demonstrations: [{ sentence: "s2", word: "w2" }] })
+    await expect(Effect.runPromise(run.pipe(Effect.provideService(StageContext, context), Effect.provide(layerModelHub())))).rejects.toThrow(
+      /from the param or the input, not both/
+    )
   })
 })
