@@ -36,7 +36,7 @@ describe("examples/icl-retrieval/graph.yaml", () => {
   it("runs end to end: two LLM-R rounds and the ICL table with every method", async () => {
     const graph = await smallGraph()
     const registry = new Plugin.Registry(
-      await Promise.all(["@embedflow/bm25", "@embedflow/llm-scorer", "@embedflow/reward-cross-encoder", "@embedflow/kl-distiller"].map((name) => Plugin.load(name)))
+      await Promise.all(["@embedflow/bm25", "@embedflow/llm-scorer", "@embedflow/reward-cross-encoder", "@embedflow/kl-distiller", "@embedflow/models"].map((name) => Plugin.load(name)))
     )
     const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-icl-retrieval-"))
     try {
@@ -52,7 +52,7 @@ describe("examples/icl-retrieval/graph.yaml", () => {
         labels: Array<string>
         predictions: Record<string, Array<{ id: string; gold: string; predicted: string; demonstrations: Array<string> }>>
       }
-      expect(report.table.rows.map((r) => r.method)).toEqual(["zero-shot", "random", "BM25", "base encoder", "LLM-R retriever"])
+      expect(report.table.rows.map((r) => r.method)).toEqual(["zero-shot", "random", "k-means diverse", "BM25", "base encoder", "LLM-R retriever"])
       const testIds = (result.nodes.test!.outputs.examples as Array<{ id: string }>).map((e) => e.id)
       for (const r of report.table.rows) {
         // Each row is recomputed from its predictions: 12 test queries, each answered with one of the

@@ -1,5 +1,6 @@
 /**
- * Runs graph.yaml and its ablations (w = 0, no self-curation, no false-negative masking) through
+ * Runs graph.yaml and its ablations (w = 0, no self-curation, GISTEmbed's relative masking rule
+ * instead of MultiCSR's threshold, no false-negative masking) through
  * the runner, sharing one artifact store so unchanged nodes are computed once, then prints the
  * table. Usage: node --conditions=source --import tsx examples/multicsr/src/ablations.ts [--store DIR]
  */
@@ -31,11 +32,15 @@ const node = (g: GraphFile, id: string) => g.nodes.find((n) => n.id === id)!
 
 /** Each variant edits a copy of the full graph. */
 const variants: Array<{ name: string; edit: (g: GraphFile) => void }> = [
-  { name: "MultiCSR (w=0.5, curation, gist masking)", edit: () => {} },
+  { name: "MultiCSR (w=0.5, curation, threshold masking)", edit: () => {} },
   { name: "w = 0 (plain decoding)", edit: (g) => void (node(g, "generate").params!.w = 0) },
   {
     name: "no self-curation",
     edit: (g) => void (node(g, "mask").inputs!.triples = "generate.triples")
+  },
+  {
+    name: "GISTEmbed masking (relative rule, margin 0.02)",
+    edit: (g) => void Object.assign(node(g, "mask").params!, { mode: "gist", margin: 0.02 })
   },
   { name: "no false-negative masking", edit: (g) => void (node(g, "mask").params!.mode = "none") }
 ]

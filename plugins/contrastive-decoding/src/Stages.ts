@@ -6,6 +6,13 @@ import { generatePairs, toTriple } from "./Generator.js"
 import { defaultInstructions, validate } from "./Instructions.js"
 import { parsePremises } from "./Premises.js"
 
+/**
+ * MultiCSR samples each token from the distribution of the contrasted logits l - w * l̂ (seed 000:
+ * "最終的なロジットの確率分布からサンプリング"); the seed gives no temperature or top-p, so these are
+ * the usual nucleus-sampling values. Every stream is seeded (stage seed, premise id, stream).
+ */
+export const defaultSampling = { temperature: 1, topP: 0.9 } as const
+
 export const InstructionsParam = Schema.Struct({
   entailment: withDefault(Schema.String, defaultInstructions.entailment),
   contradiction: withDefault(Schema.String, defaultInstructions.contradiction),
@@ -16,7 +23,8 @@ export const InstructionsParam = Schema.Struct({
 export const generate = Stage.make({
   name: "contrastive-decoding/generate",
   // 2: sampling draws from @embedflow/tensor's Rng (xoshiro128**), so sampled texts differ from 1.
-  version: "2",
+  // 3: samples by default (temperature 1, top-p 0.9), as MultiCSR samples from the contrasted logits.
+  version: "3",
   description:
     "MultiCSR generation: per premise an entailment and a contradiction, by instructive decoding (logits = l(instruction) - w * l(noisy instruction)), both prompts decoded in lock-step",
   params: Schema.Struct({
@@ -24,8 +32,11 @@ export const generate = Stage.make({
     w: Params.describe(withDefault(Schema.Number, 0.3), "weight of the noisy instruction's logits; 0 is plain decoding"),
     instructions: withDefault(InstructionsParam, {}),
     maxNewTokens: withDefault(PositiveInt, 32),
-    temperature: Params.describe(withDefault(NonNegative, 0), "0 = greedy"),
-    topP: withDefault(Probability, 1),
+    temperature: Params.describe(
+      withDefault(NonNegative, defaultSampling.temperature),
+      "softmax temperature of the contrasted logits; 0 = greedy (MultiCSR samples: default 1)"
+    ),
+    topP: Params.describe(withDefault(Probability, defaultSampling.topP), "nucleus sampling mass (default 0.9; 1 = the whole vocabulary)"),
     stop: withDefault(Schema.Array(Schema.String), ["\n"]),
     batchSize: Params.describe(withDefault(PositiveInt, 16), "premises per decoder batch (4 rows each with w != 0)")
   }),

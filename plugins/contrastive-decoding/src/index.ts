@@ -8,7 +8,7 @@ export * as Instructions from "./Instructions.js"
 export { combineLogits } from "./Logits.js"
 export { argmax, makeSampler, type SamplingOptions } from "./Sampling.js"
 export { parsePremises } from "./Premises.js"
-export { generate, InstructionsParam, loadPremises } from "./Stages.js"
+export { defaultSampling, generate, InstructionsParam, loadPremises } from "./Stages.js"
 
 export const plugin = Plugin.make({
   name: "contrastive-decoding",

@@ -4,6 +4,7 @@ import { Report } from "@embedflow/eval"
 import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
 import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
+import { clusterPool, diverseDemonstrations } from "./DiverseDemonstrations.js"
 import { evaluateIcl } from "./IclEval.js"
 
 type LabeledExample = Ports.LabeledExample
@@ -133,45 +134,71 @@ export const retrieve = Stage.make({
 })
 
 /** The demonstrations of each query from retriever output, best first. */
+/**
+ * Each query's k best-ranked candidates from a retriever (never the query itself). A retriever may
+ * return fewer than k (BM25 returns only documents sharing a term with the query): the remaining
+ * places go to seeded random pool examples, after the retrieved ones, and are counted in `padded`.
+ */
 const demosFrom = (
   candidates: ReadonlyArray<{ readonly queryId: string; readonly docId: string; readonly rank: number }>,
   queries: ReadonlyArray<LabeledExample>,
   pool: ReadonlyMap<string, LabeledExample>,
   k: number,
-  method: string
-): Array<Array<LabeledExample>> => {
+  method: string,
+  rng: Rng
+): { demos: Array<Array<LabeledExample>>; padded: number } => {
   const byQuery = new Map<string, Array<{ docId: string; rank: number }>>()
   for (const c of candidates) {
     let list = byQuery.get(c.queryId)
     if (!list) byQuery.set(c.queryId, (list = []))
     list.push(c)
   }
-  return queries.map((q) => {
+  const poolList = [...pool.values()]
+  let padded = 0
+  const demos = queries.map((q) => {
     const ranked = (byQuery.get(q.id) ?? []).filter((c) => c.docId !== q.id).sort((a, b) => a.rank - b.rank)
     const demos = ranked.slice(0, k).map((c) => {
       const d = pool.get(c.docId)
       if (!d) throw new Error(`${method}: candidate '${c.docId}' of query '${q.id}' is not in the pool; retrieve from the same pool`)
       return d
     })
-    if (demos.length < k) throw new Error(`${method}: query '${q.id}' has ${demos.length} candidates, k = ${k} needed`)
+    if (demos.length < k) {
+      const taken = new Set([q.id, ...demos.map((d) => d.id)])
+      const rest = poolList.filter((d) => !taken.has(d.id))
+      if (rest.length < k - demos.length) throw new Error(`${method}: the pool has too few examples for k = ${k} demonstrations`)
+      for (const i of rng.sample(rest.length, k - demos.length)) demos.push(rest[i]!)
+      padded += k - ranked.slice(0, k).length
+    }
     return demos
   })
+  return { demos, padded }
 }
 
 export const iclEval = Stage.make({
   name: "kl-distiller/icl-eval",
-  version: "1",
-  description: "LLM in-context accuracy with k demonstrations per retrieval method (zero-shot, random, and each connected retriever): LLM-R's table",
+  // 2: k defaults to 8 (LLM-R's setting); k-means-diverse baseline when poolEmbeddings is connected;
+  // a retriever's missing places (fewer than k hits) are padded with seeded random pool examples.
+  version: "2",
+  description:
+    "LLM in-context accuracy with k demonstrations per method (zero-shot, random, k-means-diverse, and each connected retriever): LLM-R's table",
   params: Schema.Struct({
     model: Params.folderPath("causal LM folder (relative to the graph file)"),
-    k: withDefault(PositiveInt, 4),
+    k: Params.describe(withDefault(PositiveInt, 8), "demonstrations per test query (LLM-R uses 8)"),
     template: withDefault(PromptTemplate.Param, {}),
     labels: Schema.optionalKey(Params.describe(Schema.Array(Schema.String), "label verbalizers; default: the distinct labels of pool and test, sorted")),
     normalize: withDefault(Schema.Literals(["sum", "mean"]), "mean"),
     batchSize: withDefault(PositiveInt, 32)
   }),
-  inputs: { pool: Ports.LabeledExamples, test: Ports.LabeledExamples, bm25: Ports.Candidates, base: Ports.Candidates, trained: Ports.Candidates },
-  optionalInputs: ["bm25", "base", "trained"],
+  inputs: {
+    pool: Ports.LabeledExamples,
+    test: Ports.LabeledExamples,
+    poolEmbeddings: Ports.Embeddings,
+    bm25: Ports.Candidates,
+    base: Ports.Candidates,
+    trained: Ports.Candidates
+  },
+  // poolEmbeddings (rows with the pool's ids) turns on the k-means-diverse baseline.
+  optionalInputs: ["poolEmbeddings", "bm25", "base", "trained"],
   outputs: { report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -180,14 +207,20 @@ export const iclEval = Stage.make({
       const labels = params.labels ?? [...new Set([...inputs.pool, ...inputs.test].map((e) => e.label))].sort()
       const pool = new Map(inputs.pool.map((e) => [e.id, e]))
       const rng = new Rng(ctx.seed)
-      const methods: Array<{ name: string; demos: Array<Array<LabeledExample>> }> = [
+      const methods: Array<{ name: string; demos: Array<Array<LabeledExample>>; padded?: number }> = [
         { name: "zero-shot", demos: inputs.test.map(() => []) },
         { name: "random", demos: inputs.test.map((q) => Array.from(rng.sample(inputs.pool.length, Math.min(inputs.pool.length, params.k + 1)), (i) => inputs.pool[i]!).filter((d) => d.id !== q.id).slice(0, params.k)) }
       ]
+      if (inputs.poolEmbeddings) {
+        const embeddings = inputs.poolEmbeddings
+        const selection = yield* Effect.try({ try: () => clusterPool(inputs.pool, embeddings, params.k, ctx.seed), catch: fail("k-means diverse") })
+        methods.push({ name: "k-means diverse", demos: inputs.test.map((q) => diverseDemonstrations(selection, inputs.pool, q, params.k)) })
+      }
       for (const [name, candidates] of [["BM25", inputs.bm25], ["base encoder", inputs.base], ["LLM-R retriever", inputs.trained]] as const) {
         if (!candidates) continue
-        const demos = yield* Effect.try({ try: () => demosFrom(candidates, inputs.test, pool, params.k, name), catch: fail("bad retriever output") })
-        methods.push({ name, demos })
+        const { demos, padded } = yield* Effect.try({ try: () => demosFrom(candidates, inputs.test, pool, params.k, name, rng), catch: fail("bad retriever output") })
+        if (padded > 0) yield* ctx.log(`${name}: ${padded} of ${inputs.test.length * params.k} demonstrations padded with random pool examples (fewer than k retrieved)`)
+        methods.push({ name, demos, padded })
       }
       const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
       const rows: Array<Record<string, string | number>> = []
@@ -201,14 +234,24 @@ export const iclEval = Stage.make({
           onProgress: (done, total) => ctx.progress(i * total + done, methods.length * total, "label scores")
         }).pipe(Effect.mapError(fail(`ICL evaluation (${m.name})`)))
         yield* ctx.metric(`accuracy/${m.name}`, result.accuracy)
-        rows.push({ method: m.name, k: m.name === "zero-shot" ? 0 : params.k, accuracy: result.accuracy, correct: result.correct, total: result.total })
+        rows.push({
+          method: m.name,
+          k: m.name === "zero-shot" ? 0 : params.k,
+          accuracy: result.accuracy,
+          correct: result.correct,
+          total: result.total,
+          ...(m.padded ? { padded: m.padded } : {})
+        })
         predictions[m.name] = result.predictions
       }
       const table: Report.ResultTable = {
         title: `ICL accuracy (${inputs.test.length} test queries, ${inputs.pool.length} pool examples, ${labels.length} labels)`,
         columns: ["method", "k", "accuracy", "correct", "total"],
         rows,
-        notes: [`LLM: ${params.model}; labels chosen by ${params.normalize} log-likelihood of each verbalizer`]
+        notes: [
+          `LLM: ${params.model}; labels chosen by ${params.normalize} log-likelihood of each verbalizer`,
+          ...methods.filter((m) => m.padded).map((m) => `${m.name}: ${m.padded} demonstration(s) padded with random pool examples where it retrieved fewer than k`)
+        ]
       }
       const markdown = Report.toMarkdown(table, { percent: ["accuracy"] })
       yield* ctx.log(`\n${markdown}`)

@@ -2,6 +2,7 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { distill, iclEval, retrieve } from "./Stages.js"
 
+export { clusterPool, type DiverseSelection, diverseDemonstrations } from "./DiverseDemonstrations.js"
 export { evaluateIcl, type IclOptions, type IclPrediction, type IclResult } from "./IclEval.js"
 export { kendallTau } from "./KendallTau.js"
 export * as KlDistiller from "./KlDistiller.js"

@@ -40,12 +40,16 @@ export const loadTask = Stage.make({
 
 export const score = Stage.make({
   name: "llm-scorer/score",
-  version: "1",
-  description: "LLM-R feedback: log p(gold output | candidate demonstration, query) from a causal LM, candidates ranked",
+  version: "2",
+  description: "LLM-R feedback: mean per-token (or summed) log p(gold output | candidate demonstration, query) from a causal LM, candidates ranked",
   params: Schema.Struct({
     model: Params.folderPath("causal LM folder (relative to the graph file)"),
     template: withDefault(PromptTemplate.Param, {}),
     candidatesPerQuery: Params.describe(withDefault(PositiveInt, 16), "candidates kept per query (the best-ranked by the retriever, the query itself excluded)"),
+    reduction: Params.describe(
+      withDefault(Schema.Literals(["mean", "sum"]), "mean"),
+      "how the gold output's token log-probabilities become one score: mean per token (LLM-R's official code) or their sum"
+    ),
     batchSize: withDefault(PositiveInt, 32)
   }),
   inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, candidates: Ports.Candidates },
@@ -62,6 +66,7 @@ export const score = Stage.make({
       const lm = yield* (yield* ModelHub).causalLM(ctx.resolvePath(params.model))
       const scored = yield* scoreCandidates(lm, jobs, {
         template,
+        reduction: params.reduction,
         batchSize: params.batchSize,
         onProgress: (done, total) => ctx.progress(done, total, "pairs")
       })

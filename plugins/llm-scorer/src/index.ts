@@ -2,7 +2,7 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { loadTask, score } from "./Stages.js"
 
-export { type ScoreOptions, scoreCandidates } from "./LlmScorer.js"
+export { type Reduction, reduceLogLikelihood, type ScoreOptions, scoreCandidates } from "./LlmScorer.js"
 export { groupCandidates, loadTask, score } from "./Stages.js"
 export * as Task from "./Task.js"
 

@@ -19,6 +19,7 @@ const manualLogLikelihood = (lm: Effect.Success<ReturnType<typeof makeCausalLM>>
   Effect.gen(function* () {
     const decoder = yield* lm.decoder([prompt])
     let total = 0
+    let tokens = 0
     for (const token of lm.encode(continuation)) {
       const logits = decoder.logits()
       let max = -Infinity
@@ -26,26 +27,28 @@ const manualLogLikelihood = (lm: Effect.Success<ReturnType<typeof makeCausalLM>>
       let sum = 0
       for (let i = 0; i < decoder.vocabSize; i++) sum += Math.exp(logits[i]! - max)
       total += logits[token]! - max - Math.log(sum)
+      tokens++
       yield* decoder.step([token])
     }
-    return total
+    return { total, tokens }
   })
 
 describe("scoreCandidates on tiny-gpt2 (onnxruntime)", () => {
-  it("scores each candidate by log p(gold | demo, query), equal to the decoder's log-softmax summed by hand", async () => {
+  it("scores each candidate by log p(gold | demo, query) (mean per token by default, or summed), equal to the decoder's log-softmax by hand", async () => {
     const template = PromptTemplate.defaultTemplate
-    const { scored, manual } = await Effect.runPromise(
+    const { scored, summed, manual } = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
           const lm = yield* makeCausalLM(gpt2())
           // batchSize 2: the three pairs run as a padded batch of two, then one.
           const scored = yield* scoreCandidates(lm, [{ query, candidates }], { template, batchSize: 2 })
-          const manual = new Map<string, number>()
+          const summed = yield* scoreCandidates(lm, [{ query, candidates }], { template, batchSize: 2, reduction: "sum" })
+          const manual = new Map<string, { total: number; tokens: number }>()
           for (const c of candidates) {
             const pair = PromptTemplate.render(template, [{ text: c.text, output: c.label }], query, query.label)
             manual.set(c.id, yield* manualLogLikelihood(lm, pair.prompt, pair.continuation))
           }
-          return { scored, manual }
+          return { scored, summed, manual }
         })
       )
     )
@@ -54,8 +57,11 @@ describe("scoreCandidates on tiny-gpt2 (onnxruntime)", () => {
     expect(result!.candidates.map((c) => c.id).sort()).toEqual(["a", "b", "c"])
     for (const c of result!.candidates) {
       expect(c.score).toBeLessThan(0)
-      expect(Math.abs(c.score - manual.get(c.id)!)).toBeLessThan(1e-4)
+      const m = manual.get(c.id)!
+      expect(m.tokens).toBeGreaterThan(1) // " human" is several tiny-gpt2 tokens, so mean and sum differ
+      expect(Math.abs(c.score - m.total / m.tokens)).toBeLessThan(1e-4)
     }
+    for (const c of summed[0]!.candidates) expect(Math.abs(c.score - manual.get(c.id)!.total)).toBeLessThan(1e-4)
     // Sorted best first.
     const scores = result!.candidates.map((c) => c.score)
     expect(scores).toEqual([...scores].sort((a, b) => b - a))

@@ -22,11 +22,11 @@ export interface PromptOptions {
   /** Must contain `{text}` exactly once; default PromptEOL's template. */
   readonly template?: string | undefined
   readonly demonstrations?: ReadonlyArray<Demonstration> | undefined
-  /** Closes each demonstration after its word; default `".\n` (closing quote, period, newline). */
+  /** Closes each demonstration after its word; default `".` (closing quote and period, no newline: the official template). */
   readonly demonstrationEnd?: string | undefined
 }
 
-export const DEFAULT_DEMONSTRATION_END = '".\n'
+export const DEFAULT_DEMONSTRATION_END = '".'
 
 export class PromptEolError extends Data.TaggedError("PromptEolError")<{ readonly message: string }> {}
 

@@ -67,11 +67,16 @@ describe("buildTemplate", () => {
     expect(build({})).toBe(promptEolTemplate)
   })
 
-  it("prepends each demonstration as the filled template closed by its word", () => {
+  it("prepends each demonstration as the filled template closed by its word and \".\" with no newline (the official template)", () => {
+    // The authors' ICL template (kongds/scaling_sentemb), '_' read as ' ':
+    // This_sentence_:_"A_jockey_riding_a_horse."_means_in_one_word:"Equestrian".This_sentence_:_"*sent_0*"_means_in_one_word:"
+    expect(build({ demonstrations: [demonstrations[0]!] })).toBe(
+      'This sentence : "A jockey riding a horse." means in one word:"Equestrian".This sentence : "{text}" means in one word:"'
+    )
     const full = build({ demonstrations })
     expect(full).toBe(
-      'This sentence : "A jockey riding a horse." means in one word:"Equestrian".\n' +
-        'This sentence : "The chef cooks pasta." means in one word:"Cooking".\n' +
+      'This sentence : "A jockey riding a horse." means in one word:"Equestrian".' +
+        'This sentence : "The chef cooks pasta." means in one word:"Cooking".' +
         'This sentence : "{text}" means in one word:"'
     )
     expect(renderPrompt(full, "Dogs run.")).toBe(full.replace("{text}", "Dogs run."))
@@ -109,8 +114,8 @@ describe("PromptEOL encoder on tiny-gpt2 (onnxruntime-node)", () => {
     const plain = await embedWith({ model: gpt2(), normalize: false }, sentences)
     for (let i = 0; i < sentences.length; i++) {
       const prompt =
-        'This sentence : "A jockey riding a horse." means in one word:"Equestrian".\n' +
-        'This sentence : "The chef cooks pasta." means in one word:"Cooking".\n' +
+        'This sentence : "A jockey riding a horse." means in one word:"Equestrian".' +
+        'This sentence : "The chef cooks pasta." means in one word:"Cooking".' +
         `This sentence : "${sentences[i]}" means in one word:"`
       const row = icl.rows.subarray(i * 32, (i + 1) * 32)
       expect(maxAbsDiff(row, await reference(prompt))).toBeLessThan(1e-5)

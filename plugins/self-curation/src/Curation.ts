@@ -42,9 +42,9 @@ export const ratePairs = (
 export interface Thresholds {
   /** Entailments rated below this are dropped (with their triple: no positive, nothing to train on). */
   readonly hi: number
-  /** Contradictions rated above this are dropped (the triple stays, without a hard negative). */
+  /** Contradictions rated above this fail: the triple is dropped, or (without `requireNegative`) kept without its hard negative. */
   readonly lo: number
-  /** Drop the whole triple when its contradiction fails. */
+  /** Drop the whole triple when its contradiction fails or is missing (the stage's default, as MultiCSR filters triples). */
   readonly requireNegative: boolean
 }
 

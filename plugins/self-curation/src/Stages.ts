@@ -9,9 +9,10 @@ const Rating = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, ma
 
 export const curate = Stage.make({
   name: "self-curation/curate",
-  version: "1",
+  // 2: requireNegative defaults to true (MultiCSR filters whole triples).
+  version: "2",
   description:
-    "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps entailments rated >= hi and contradictions rated <= lo",
+    "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps the triples whose entailment is rated >= hi and contradiction <= lo",
   params: Schema.Struct({
     model: Params.folderPath("causal LM folder (relative to the graph file); with `server`, only a label"),
     server: Schema.optionalKey(
@@ -30,7 +31,10 @@ export const curate = Stage.make({
     digitPrefix: Params.describe(withDefault(Schema.String, " "), "text before each digit token: \" \" for GPT-2 style BPE (\" 3\" is one token)"),
     hi: withDefault(Rating, 3.5),
     lo: withDefault(Rating, 1.5),
-    requireNegative: withDefault(Schema.Boolean, false),
+    requireNegative: Params.describe(
+      withDefault(Schema.Boolean, true),
+      "drop the whole triple when its contradiction fails (or is missing), as MultiCSR filters triples; false keeps it without a hard negative"
+    ),
     batchSize: withDefault(PositiveInt, 32)
   }),
   inputs: { triples: Ports.Triples },

@@ -1,5 +1,6 @@
+import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { applyThresholds, digitTokenIds, expectedRating, RatingPrompt } from "../src/index.js"
+import { applyThresholds, curate, digitTokenIds, expectedRating, RatingPrompt } from "../src/index.js"
 
 describe("expectedRating", () => {
   it("is the mean digit under the softmax renormalised over the six digit tokens", () => {
@@ -65,6 +66,15 @@ describe("applyThresholds", () => {
   it("drops the whole triple when its contradiction fails and requireNegative is set", () => {
     const { triples: kept } = applyThresholds(triples, ent, con, { hi: 3.5, lo: 1.5, requireNegative: true })
     expect(kept.map((t) => t.anchor)).toEqual(["a"])
+  })
+
+  it("the stage's defaults drop the whole triple when its contradiction fails (MultiCSR filters triples)", () => {
+    const defaults = Schema.decodeUnknownSync(curate.params)({ model: "m" })
+    expect(defaults.requireNegative).toBe(true)
+    const { triples: kept, report } = applyThresholds(triples, ent, con, defaults)
+    // b fails its entailment; c's contradiction (2.0 > lo 1.5) fails; d has no contradiction at all.
+    expect(kept).toEqual([{ anchor: "a", positive: "p0", negative: "n0", meta: { curation: { entailmentScore: 4.0, contradictionScore: 1.0 } } }])
+    expect(report).toMatchObject({ kept: 1, dropped: 3 })
   })
 })
 
