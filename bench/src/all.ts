@@ -19,7 +19,12 @@ const quickArgs: Record<string, { readonly args?: ReadonlyArray<string>; readonl
   faiss: { env: { BENCH_N: "5000", BENCH_NQ: "100", BENCH_NLIST: "64" } },
   rag: { args: ["10"] },
   "static-encoder": { args: ["1", "256"] },
-  "train-step": { args: ["0.2"] }
+  "train-step": { args: ["0.2"] },
+  sgemm: { args: ["0.1"] },
+  "finetune-step": { args: ["1"] },
+  "load-jsonl": { args: ["--size-mb", "32"] },
+  "rag-headings": { args: ["2", "9400"] },
+  serve: { args: ["200", "500", "tiny-bert"] }
 }
 
 const argv = process.argv.slice(2)
