@@ -21,6 +21,12 @@ export interface ModelSize {
 export interface TrainOptions extends ModelSize {
   readonly batchSize: number
   readonly lr: number
+  /**
+   * Peak learning rate of every phase after the first: those continue training an already trained
+   * model (continued pre-training, instruction tuning), which a from-scratch rate would wreck.
+   * Default: `lr`.
+   */
+  readonly continuationLr?: number
   readonly weightDecay: number
   /** Fraction of each phase's steps spent warming up. */
   readonly warmupRatio: number
@@ -113,8 +119,9 @@ export const trainCausalLm = (
     // The packing of every epoch is drawn up front, so the schedule knows the exact step count.
     const epochs = Array.from({ length: phase.epochs }, () => packUnits(units, options.maxPositions, rng))
     const steps = epochs.reduce((a, e) => a + Math.ceil(e.length / options.batchSize), 0)
-    const optimizer = new AdamW(model.params(), { lr: options.lr, weightDecay: options.weightDecay })
-    const lr = learningRateSchedule({ peakLr: options.lr, totalSteps: steps, warmupSteps: Math.floor(steps * options.warmupRatio), decay: "cosine", minLr: options.lr * 0.1 })
+    const peakLr = pi === 0 ? options.lr : (options.continuationLr ?? options.lr)
+    const optimizer = new AdamW(model.params(), { lr: peakLr, weightDecay: options.weightDecay })
+    const lr = learningRateSchedule({ peakLr, totalSteps: steps, warmupSteps: Math.floor(steps * options.warmupRatio), decay: "cosine", minLr: peakLr * 0.1 })
     let step = 0, firstEpochLoss = NaN, lastEpochLoss = NaN
     for (const [epoch, sequences] of epochs.entries()) {
       let lossSum = 0, tokenSum = 0

@@ -82,7 +82,10 @@ export const trainLm = Stage.make({
     maxPositions: withDefault(PositiveInt, 128),
     /** Packed sequences per step. */
     batchSize: withDefault(PositiveInt, 2),
+    /** Peak learning rate of the first phase (training from scratch). */
     lr: withDefault(PositiveNumber, 1e-2),
+    /** Peak learning rate of the later phases (continuing from the trained model). */
+    continuationLr: withDefault(PositiveNumber, 1e-3),
     weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
     seed: Schema.optionalKey(NonNegativeInt)
