@@ -33,6 +33,8 @@ export interface ReplicationRun {
   readonly exactMatch: number
   readonly byRelation: Record<string, number>
   readonly trainSeconds: number
+  /** CPU time (user + system, all threads) of the training: meaningful on a shared machine. */
+  readonly trainCpuSeconds: number
   readonly evalSeconds: number
   readonly report: KShotReport
 }
@@ -43,8 +45,10 @@ export const runReplication = (method: Method, seed: number, settings: Replicati
   // The same vocabulary for every method: the words of all the data (no facts leak through ids).
   const tokenizer = WordTokenizer.fromTexts(vocabularyTexts(data))
   const started = performance.now()
+  const cpu = process.cpuUsage()
   const { model } = trainCausalLm(curriculum, tokenizer, { ...settings.train, seed })
   const trained = performance.now()
+  const cpuUsed = process.cpuUsage(cpu)
   const report = evaluateKShot(model, tokenizer, data.testQa, data.trainQa, { k: settings.k, seed: seed + 7, maxNewTokens: 8, batchSize: 64 })
   return {
     method,
@@ -52,6 +56,7 @@ export const runReplication = (method: Method, seed: number, settings: Replicati
     exactMatch: report.exactMatch,
     byRelation: report.byRelation,
     trainSeconds: (trained - started) / 1000,
+    trainCpuSeconds: (cpuUsed.user + cpuUsed.system) / 1e6,
     evalSeconds: (performance.now() - trained) / 1000,
     report
   }
