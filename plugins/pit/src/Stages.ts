@@ -21,7 +21,7 @@ export const biographies = Stage.make({
   name: "pit/biographies",
   version: "1",
   description:
-    "seeded synthetic biographies (invented people; birth date, city, university, field, employer; paraphrase templates) with templated questions, split into train doc / train QA / test doc / test QA",
+    "seeded synthetic biographies (invented people; birth month and year, city, university, field, employer; paraphrase templates) with templated questions, split into train doc / train QA / test doc / test QA",
   params: Schema.Struct({
     trainPeople: withDefault(PositiveInt, 60),
     testPeople: withDefault(PositiveInt, 20),
