@@ -12,5 +12,6 @@ export const defaultPluginModules: ReadonlyArray<string> = [
   "@embedflow/reward-cross-encoder",
   "@embedflow/kl-distiller",
   "@embedflow/prompt-eol",
-  "@embedflow/faiss-index"
+  "@embedflow/faiss-index",
+  "@embedflow/pit"
 ]

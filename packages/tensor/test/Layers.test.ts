@@ -245,6 +245,26 @@ describe("Gpt2Decoder", () => {
     expect(Math.abs(loss - f())).toBeLessThan(1e-5)
     checkAllParams(model.params(), p64, f)
   })
+
+  it("the target-masked loss (answer tokens only) and its gradients match central differences", () => {
+    const model = new Gpt2Decoder(decoderConfig)
+    randomize(model.allParams(), 61)
+    const batch = padBatch([[1, 4, 7, 2, 9], [3, 5, 8]])
+    const { batch: B, seqLen: S } = batch
+    // Score only positions 3..4 of row 0 and position 2 of row 1 (the "answers").
+    const targetMask = new Uint8Array([0, 0, 0, 1, 1, 0, 0, 1, 0, 0])
+    const { loss, tokens } = model.languageModelLoss(batch, {}, true, targetMask)
+    expect(tokens).toBe(3)
+    const p64 = paramsOf64(model.allParams())
+    const positions = model.positionsOf(batch)
+    const f = () => lmLoss64(decoder64(p64, { ...bert64Config, ffn: 16, act: "gelu_tanh" }, batch.inputIds, positions, batch.attentionMask!, B, S), p64.get("embed_tokens.weight")!, 10, batch.inputIds, batch.attentionMask!, B, S, targetMask)
+    const unmasked = lmLoss64(decoder64(p64, { ...bert64Config, ffn: 16, act: "gelu_tanh" }, batch.inputIds, positions, batch.attentionMask!, B, S), p64.get("embed_tokens.weight")!, 10, batch.inputIds, batch.attentionMask!, B, S)
+    expect(Math.abs(loss - f())).toBeLessThan(1e-5)
+    expect(Math.abs(loss - unmasked)).toBeGreaterThan(1e-3)
+    checkAllParams(model.params(), p64, f)
+    expect(() => model.languageModelLoss(batch, {}, false, new Uint8Array(3))).toThrow(/targetMask has 3 entries/)
+    expect(() => model.languageModelLoss(batch, {}, false, new Uint8Array(10))).toThrow(/no scored/)
+  })
 })
 
 describe("LoRA", () => {

@@ -139,12 +139,13 @@ export const decoder64 = (p: Params64, c: Bert64Config, ids: Int32Array, positio
 }
 
 /** Mean next-token cross-entropy with logits = hidden · Eᵀ (tied head). */
-export const lmLoss64 = (hidden: M64, table: ArrayLike<number>, vocab: number, ids: Int32Array, mask: Uint8Array, B: number, S: number): number => {
+export const lmLoss64 = (hidden: M64, table: ArrayLike<number>, vocab: number, ids: Int32Array, mask: Uint8Array, B: number, S: number, targetMask?: Uint8Array): number => {
   const H = hidden.cols
   let loss = 0, count = 0
   for (let b = 0; b < B; b++) for (let s = 0; s + 1 < S; s++) {
     const t = b * S + s
     if (!mask[t] || !mask[t + 1]) continue
+    if (targetMask && !targetMask[t + 1]) continue
     const logits: Array<number> = []
     for (let v = 0; v < vocab; v++) {
       let z = 0

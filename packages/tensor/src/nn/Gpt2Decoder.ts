@@ -229,23 +229,29 @@ export class Gpt2Decoder implements Module, LoraTargets {
   /**
    * Causal LM loss: mean cross-entropy of token t+1 given tokens ≤ t, over pairs where both are
    * real tokens. With `backward` the gradients of every trainable parameter are accumulated.
+   * `targetMask` ([batch·seq], 1 = scored) restricts the loss to chosen target tokens — e.g. only
+   * the answer tokens of a QA example; a pair counts when `targetMask[t + 1]` is non-zero.
    */
-  languageModelLoss(batch: TokenBatch, ctx: ForwardContext = {}, backward = false): LanguageModelLoss {
+  languageModelLoss(batch: TokenBatch, ctx: ForwardContext = {}, backward = false, targetMask?: Uint8Array): LanguageModelLoss {
     const keep = backward || !!ctx.keep
     const hidden = this.forward(batch, { ...ctx, keep })
     const logits = this.logits(hidden, { ...ctx, keep })
     const { batch: B, seqLen: S } = batch
     const V = this.config.vocabSize
+    if (targetMask !== undefined && targetMask.length !== B * S) {
+      throw new RangeError(`languageModelLoss: targetMask has ${targetMask.length} entries, expected batch·seq = ${B * S}`)
+    }
     const real = (t: number) => batch.attentionMask === undefined || batch.attentionMask[t] !== 0
+    const scored = (t: number) => real(t) && real(t + 1) && (targetMask === undefined || targetMask[t + 1] !== 0)
     let count = 0
-    for (let b = 0; b < B; b++) for (let s = 0; s + 1 < S; s++) if (real(b * S + s) && real(b * S + s + 1)) count++
-    if (count === 0) throw new RangeError("languageModelLoss: no (token, next token) pair in the batch")
+    for (let b = 0; b < B; b++) for (let s = 0; s + 1 < S; s++) if (scored(b * S + s)) count++
+    if (count === 0) throw new RangeError("languageModelLoss: no scored (token, next token) pair in the batch")
     const dLogits = backward ? matrix(B * S, V) : undefined
     let loss = 0
     for (let b = 0; b < B; b++) {
       for (let s = 0; s + 1 < S; s++) {
         const t = b * S + s
-        if (!real(t) || !real(t + 1)) continue
+        if (!scored(t)) continue
         const o = t * V, target = batch.inputIds[t + 1]
         let max = -Infinity
         for (let j = 0; j < V; j++) if (logits.data[o + j] > max) max = logits.data[o + j]

@@ -1,0 +1,149 @@
+/**
+ * Trains a small GPT (the tensor engine's Gpt2Decoder, random init) from scratch on a curriculum,
+ * phase by phase: each phase runs its epochs over its units in a seeded shuffled order, packed
+ * into full-length sequences, with a
+ * fresh AdamW and a warmup + cosine learning-rate schedule, as separate training runs would.
+ * The next-token loss covers only each unit's scored segments (documents; answers of QA pairs).
+ */
+import { AdamW, clipGradNorm, type DecoderConfig, Gpt2Decoder, learningRateSchedule, padBatch, Rng } from "@embedflow/tensor"
+import { type Curriculum, type Unit } from "./Curriculum.js"
+import { BOS, PAD, type WordTokenizer } from "./WordTokenizer.js"
+
+export interface ModelSize {
+  readonly hiddenSize: number
+  readonly numLayers: number
+  readonly numHeads: number
+  readonly intermediateSize: number
+  /** Longest training sequence and generation context, in tokens. */
+  readonly maxPositions: number
+}
+
+export interface TrainOptions extends ModelSize {
+  readonly batchSize: number
+  readonly lr: number
+  /**
+   * Peak learning rate of every phase after the first: those continue training an already trained
+   * model (continued pre-training, instruction tuning), which a from-scratch rate would wreck.
+   * Default: `lr`.
+   */
+  readonly continuationLr?: number
+  readonly weightDecay: number
+  /** Fraction of each phase's steps spent warming up. */
+  readonly warmupRatio: number
+  readonly seed: number
+  readonly onStep?: (step: number, total: number) => void
+}
+
+export interface PhaseReport {
+  readonly name: string
+  readonly epochs: number
+  readonly units: number
+  readonly steps: number
+  /** Mean scored-token loss of the phase's first and last epochs. */
+  readonly firstEpochLoss: number
+  readonly lastEpochLoss: number
+}
+
+export interface EncodedUnit {
+  readonly ids: Array<number>
+  /** 1 where the token is a loss target. */
+  readonly targets: Array<number>
+}
+
+/** The segments' tokens, cut at `maxLength`; answer/document tokens are targets. */
+export const encodeUnit = (tokenizer: WordTokenizer, unit: Unit, maxLength: number): EncodedUnit => {
+  const ids: Array<number> = [], targets: Array<number> = []
+  for (const s of unit.segments) {
+    for (const id of tokenizer.encode(s.text)) {
+      ids.push(id)
+      targets.push(s.scored ? 1 : 0)
+    }
+  }
+  return { ids: ids.slice(0, maxLength), targets: targets.slice(0, maxLength) }
+}
+
+/**
+ * Packs units, in a seeded shuffled order, into sequences of at most `maxLength` tokens that start
+ * with `<bos>` (a unit is never split; each ends with `<sep>`), as LM pre-training packs documents. Every
+ * position up to the context length gets trained, and the model sees several units in one context,
+ * as in the k-shot prompts it is evaluated with.
+ */
+export const packUnits = (units: ReadonlyArray<EncodedUnit>, maxLength: number, rng: Rng): Array<EncodedUnit> => {
+  const packed: Array<EncodedUnit> = []
+  let ids: Array<number> = [BOS], targets: Array<number> = [0]
+  for (const i of rng.permutation(units.length)) {
+    const u = units[i]!
+    if (ids.length > 1 && ids.length + u.ids.length > maxLength) {
+      packed.push({ ids, targets })
+      ids = [BOS]
+      targets = [0]
+    }
+    ids.push(...u.ids)
+    targets.push(...u.targets)
+  }
+  if (ids.length > 1) packed.push({ ids, targets })
+  return packed
+}
+
+export const decoderConfig = (size: ModelSize, vocabSize: number): DecoderConfig => ({
+  vocabSize,
+  hiddenSize: size.hiddenSize,
+  numLayers: size.numLayers,
+  numHeads: size.numHeads,
+  intermediateSize: size.intermediateSize,
+  maxPositions: size.maxPositions,
+  layerNormEps: 1e-5,
+  activation: "gelu_tanh",
+  tiedLmHead: true
+})
+
+export const trainCausalLm = (
+  curriculum: Curriculum,
+  tokenizer: WordTokenizer,
+  options: TrainOptions
+): { model: Gpt2Decoder; phases: Array<PhaseReport> } => {
+  const model = Gpt2Decoder.random(decoderConfig(options, tokenizer.size), options.seed)
+  const rng = new Rng(options.seed + 1)
+  const encoded = curriculum.phases.map((p) => p.units.map((u) => encodeUnit(tokenizer, u, options.maxPositions - 1)))
+  // Progress total: an estimate from the token counts (packing leaves a little room per sequence).
+  const tokensOf = (i: number) => encoded[i]!.reduce((a, u) => a + u.ids.length, 0)
+  const total = curriculum.phases.reduce((a, p, i) => a + p.epochs * Math.ceil(tokensOf(i) / options.maxPositions / options.batchSize), 0)
+  let done = 0
+  const phases: Array<PhaseReport> = []
+  curriculum.phases.forEach((phase, pi) => {
+    const units = encoded[pi]!
+    if (units.length === 0 || phase.epochs === 0) {
+      phases.push({ name: phase.name, epochs: phase.epochs, units: units.length, steps: 0, firstEpochLoss: NaN, lastEpochLoss: NaN })
+      return
+    }
+    // The packing of every epoch is drawn up front, so the schedule knows the exact step count.
+    const epochs = Array.from({ length: phase.epochs }, () => packUnits(units, options.maxPositions, rng))
+    const steps = epochs.reduce((a, e) => a + Math.ceil(e.length / options.batchSize), 0)
+    const peakLr = pi === 0 ? options.lr : (options.continuationLr ?? options.lr)
+    const optimizer = new AdamW(model.params(), { lr: peakLr, weightDecay: options.weightDecay })
+    const lr = learningRateSchedule({ peakLr, totalSteps: steps, warmupSteps: Math.floor(steps * options.warmupRatio), decay: "cosine", minLr: peakLr * 0.1 })
+    let step = 0, firstEpochLoss = NaN, lastEpochLoss = NaN
+    for (const [epoch, sequences] of epochs.entries()) {
+      let lossSum = 0, tokenSum = 0
+      for (let start = 0; start < sequences.length; start += options.batchSize) {
+        const chosen = sequences.slice(start, start + options.batchSize)
+        const batch = padBatch(chosen.map((u) => u.ids), { padId: PAD })
+        const targetMask = new Uint8Array(batch.batch * batch.seqLen)
+        chosen.forEach((u, b) => u.targets.forEach((t, s) => (targetMask[b * batch.seqLen + s] = t)))
+        optimizer.zeroGrad()
+        const { loss, tokens } = model.languageModelLoss(batch, { train: true, rng }, true, targetMask)
+        if (!Number.isFinite(loss)) throw new Error(`trainCausalLm: loss is ${loss} at step ${step} of phase "${phase.name}"`)
+        clipGradNorm(model.params(), 1)
+        optimizer.step(lr(step))
+        step++
+        lossSum += loss * tokens
+        tokenSum += tokens
+        options.onStep?.(++done, Math.max(done, total))
+      }
+      if (epoch === 0) firstEpochLoss = lossSum / tokenSum
+      lastEpochLoss = lossSum / tokenSum
+    }
+    phases.push({ name: phase.name, epochs: phase.epochs, units: units.length, steps, firstEpochLoss, lastEpochLoss })
+  })
+  return { model, phases }
+}

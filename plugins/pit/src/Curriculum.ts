@@ -1,0 +1,112 @@
+/**
+ * The training streams of the methods compared in Jiang et al. (2024), "Instruction-tuned Language
+ * Models are Better Knowledge Learners", built from (train doc, train QA, test doc):
+ *
+ *   continued-pretraining  test docs
+ *   instruction-tuning     train + test docs, then train QA           (continued pre-training + IT)
+ *   mixed                  train docs + train QA + test docs, shuffled together
+ *   pit                    train docs each followed by its QA, then test docs   (Pre-Instruction-Tuning)
+ *   pit-qa-only            train QA, then test docs
+ *   pit-qa-then-docs       train QA, then train docs, then test docs
+ *
+ * A training unit is a list of segments; only `scored` segments contribute to the next-token loss
+ * (whole documents; the answer of a QA pair, not its question).
+ */
+import { type Document, type QaPair } from "./Biographies.js"
+
+export const methods = ["continued-pretraining", "instruction-tuning", "mixed", "pit", "pit-qa-only", "pit-qa-then-docs"] as const
+export type Method = (typeof methods)[number]
+
+export interface Segment {
+  readonly text: string
+  readonly scored: boolean
+}
+export interface Unit {
+  readonly id: string
+  readonly segments: ReadonlyArray<Segment>
+}
+export interface Phase {
+  readonly name: string
+  readonly epochs: number
+  readonly units: ReadonlyArray<Unit>
+}
+export interface Curriculum {
+  readonly method: Method
+  readonly phases: ReadonlyArray<Phase>
+}
+
+export interface CurriculumEpochs {
+  /** Epochs over the documents to be learned (test docs; every doc phase of the baselines). */
+  readonly documentEpochs: number
+  /** Epochs of the first (pre-instruction-tuning / instruction-tuning) phases. */
+  readonly instructionEpochs: number
+}
+
+/** The QA format shared by training and the k-shot prompt; the answer ends with the separator. */
+export const questionPrefix = (question: string) => `Question : ${question} Answer :`
+export const separator = "<sep>"
+export const answerText = (answer: string) => `${answer} ${separator}`
+
+export const documentUnit = (d: Document): Unit => ({ id: `doc:${d.id}`, segments: [{ text: `${d.text} ${separator}`, scored: true }] })
+export const qaSegments = (q: QaPair): Array<Segment> => [
+  { text: questionPrefix(q.question), scored: false },
+  { text: answerText(q.answer), scored: true }
+]
+export const qaUnit = (q: QaPair): Unit => ({ id: `qa:${q.id}`, segments: qaSegments(q) })
+
+/** A document followed by its questions, in one training sequence (open-book QA style). */
+export const interleavedUnit = (d: Document, qa: ReadonlyArray<QaPair>): Unit => ({
+  id: `doc+qa:${d.id}`,
+  segments: [...documentUnit(d).segments, ...qa.flatMap(qaSegments)]
+})
+
+export interface CurriculumInputs {
+  readonly trainDocs: ReadonlyArray<Document>
+  readonly trainQa: ReadonlyArray<QaPair>
+  readonly testDocs: ReadonlyArray<Document>
+}
+
+export const buildCurriculum = (method: Method, data: CurriculumInputs, epochs: CurriculumEpochs): Curriculum => {
+  const trainDocs = data.trainDocs.map(documentUnit)
+  const trainQa = data.trainQa.map(qaUnit)
+  const testDocs = data.testDocs.map(documentUnit)
+  const learnTestDocs: Phase = { name: "continued pre-training (test docs)", epochs: epochs.documentEpochs, units: testDocs }
+  switch (method) {
+    case "continued-pretraining":
+      return { method, phases: [learnTestDocs] }
+    case "instruction-tuning":
+      return {
+        method,
+        phases: [
+          { name: "continued pre-training (train + test docs)", epochs: epochs.documentEpochs, units: [...trainDocs, ...testDocs] },
+          { name: "instruction tuning (train QA)", epochs: epochs.instructionEpochs, units: trainQa }
+        ]
+      }
+    case "mixed":
+      return { method, phases: [{ name: "train docs + train QA + test docs", epochs: epochs.documentEpochs, units: [...trainDocs, ...trainQa, ...testDocs] }] }
+    case "pit": {
+      const byDoc = new Map<string, Array<QaPair>>()
+      for (const q of data.trainQa) byDoc.set(q.docId, [...(byDoc.get(q.docId) ?? []), q])
+      const missing = data.trainQa.filter((q) => !data.trainDocs.some((d) => d.id === q.docId))
+      if (missing.length > 0) throw new RangeError(`buildCurriculum(pit): QA "${missing[0]!.id}" names document "${missing[0]!.docId}", which is not among the train docs`)
+      return {
+        method,
+        phases: [
+          { name: "pre-instruction-tuning (train doc then its QA)", epochs: epochs.instructionEpochs, units: data.trainDocs.map((d) => interleavedUnit(d, byDoc.get(d.id) ?? [])) },
+          learnTestDocs
+        ]
+      }
+    }
+    case "pit-qa-only":
+      return { method, phases: [{ name: "pre-instruction-tuning (train QA only)", epochs: epochs.instructionEpochs, units: trainQa }, learnTestDocs] }
+    case "pit-qa-then-docs":
+      return {
+        method,
+        phases: [
+          { name: "pre-instruction-tuning (train QA)", epochs: epochs.instructionEpochs, units: trainQa },
+          { name: "pre-instruction-tuning (train docs)", epochs: epochs.instructionEpochs, units: trainDocs },
+          learnTestDocs
+        ]
+      }
+  }
+}

@@ -1,0 +1,176 @@
+// `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
+import { NonNegativeInt, Plugin, Ports, PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { Effect, Schema } from "effect"
+import * as path from "node:path"
+import { makeBiographies } from "./Biographies.js"
+import { trainCausalLm } from "./CausalLmTrainer.js"
+import { buildCurriculum, methods } from "./Curriculum.js"
+import { evaluateKShot } from "./KShotQa.js"
+import { loadModelFolder, saveModelFolder } from "./ModelFolder.js"
+import { CurriculumPort, QaPairs } from "./PitPorts.js"
+import { vocabularyTexts } from "./Vocabulary.js"
+import { WordTokenizer } from "./WordTokenizer.js"
+
+const fail = (node: string, message: string, cause?: unknown) => new StageError({ message: `${node}: ${message}`, cause })
+
+/** Runs synchronous work, turning a thrown error into a StageError that names the stage. */
+const attempt = <A>(node: string, what: string, f: () => A) =>
+  Effect.try({ try: f, catch: (e) => fail(node, `${what}: ${e instanceof Error ? e.message : String(e)}`, e) })
+
+export const biographies = Stage.make({
+  name: "pit/biographies",
+  version: "1",
+  description:
+    "seeded synthetic biographies (invented people; birth month and year, city, university, field, employer; paraphrase templates) with templated questions, split into train doc / train QA / test doc / test QA",
+  params: Schema.Struct({
+    trainPeople: withDefault(PositiveInt, 60),
+    testPeople: withDefault(PositiveInt, 20),
+    /** Paraphrase templates per fact drawn from (1..4). */
+    templates: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 4 })), 4),
+    /** Overrides the node's seed (a replication over seeds sets it). */
+    seed: Schema.optionalKey(NonNegativeInt)
+  }),
+  inputs: {},
+  outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, vocabulary: Ports.Texts },
+  run: (params) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const data = yield* attempt(ctx.nodeId, "cannot generate the biographies", () =>
+        makeBiographies({ trainPeople: params.trainPeople, testPeople: params.testPeople, templates: params.templates, seed: params.seed ?? ctx.seed })
+      )
+      yield* ctx.log(`${data.trainDocs.length} train people (${data.trainQa.length} QA), ${data.testDocs.length} test people (${data.testQa.length} QA)`)
+      return { ...data, vocabulary: vocabularyTexts(data).map((text, i) => ({ id: `v${i}`, text })) }
+    })
+})
+
+export const curriculum = Stage.make({
+  name: "pit/curriculum",
+  version: "1",
+  description:
+    "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (train doc then its QA, then test docs), QA-only PIT, QA then docs",
+  params: Schema.Struct({
+    method: Schema.Literals(methods),
+    /** Epochs over the documents to learn (and the baselines' document phases). */
+    documentEpochs: withDefault(PositiveInt, 40),
+    /** Epochs of the (pre-)instruction-tuning phases. */
+    instructionEpochs: withDefault(PositiveInt, 40)
+  }),
+  inputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts },
+  outputs: { curriculum: CurriculumPort },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const built = yield* attempt(ctx.nodeId, `cannot build the "${params.method}" curriculum`, () =>
+        buildCurriculum(params.method, inputs, { documentEpochs: params.documentEpochs, instructionEpochs: params.instructionEpochs })
+      )
+      for (const p of built.phases) yield* ctx.log(`${p.name}: ${p.units.length} units x ${p.epochs} epochs`)
+      return { curriculum: built }
+    })
+})
+
+export const trainLm = Stage.make({
+  name: "pit/train-lm",
+  version: "1",
+  description:
+    "trains a small GPT from scratch on a curriculum with the tensor engine (word-level tokenizer, packed sequences, next-token loss on documents and answer tokens only, seeded shuffles, AdamW + cosine per phase)",
+  params: Schema.Struct({
+    hiddenSize: withDefault(PositiveInt, 64),
+    numLayers: withDefault(PositiveInt, 2),
+    numHeads: withDefault(PositiveInt, 4),
+    intermediateSize: withDefault(PositiveInt, 128),
+    /** Context length: training sequences are packed up to it; k-shot prompts must fit in it. */
+    maxPositions: withDefault(PositiveInt, 128),
+    /** Packed sequences per step. */
+    batchSize: withDefault(PositiveInt, 2),
+    /** Peak learning rate of the first phase (training from scratch). */
+    lr: withDefault(PositiveNumber, 1e-2),
+    /** Peak learning rate of the later phases (continuing from the trained model). */
+    continuationLr: withDefault(PositiveNumber, 1e-3),
+    weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
+    warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
+    seed: Schema.optionalKey(NonNegativeInt)
+  }),
+  inputs: { curriculum: CurriculumPort, vocabulary: Ports.Texts },
+  optionalInputs: ["vocabulary"],
+  outputs: { model: Ports.Model, report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      if (params.hiddenSize % params.numHeads !== 0) {
+        return yield* fail(ctx.nodeId, `params.hiddenSize (${params.hiddenSize}) must be a multiple of params.numHeads (${params.numHeads})`)
+      }
+      const c = inputs.curriculum
+      // Extra vocabulary texts let every compared method share one tokenizer (test questions included).
+      const texts = [...c.phases.flatMap((p) => p.units.flatMap((u) => u.segments.map((s) => s.text))), ...(inputs.vocabulary ?? []).map((t) => t.text)]
+      const tokenizer = WordTokenizer.fromTexts(texts)
+      const started = performance.now()
+      const { model, phases } = yield* attempt(ctx.nodeId, "training failed", () => trainCausalLm(c, tokenizer, { ...params, seed: params.seed ?? ctx.seed }))
+      const trainSeconds = (performance.now() - started) / 1000
+      for (const p of phases) yield* ctx.log(`${p.name}: loss ${p.firstEpochLoss.toFixed(3)} -> ${p.lastEpochLoss.toFixed(3)} over ${p.steps} steps`)
+      const out = path.join(ctx.scratchDir, "model")
+      yield* attempt(ctx.nodeId, "cannot write the model folder", () => saveModelFolder(out, model, tokenizer, { method: c.method }))
+      return { model: { path: out }, report: { method: c.method, vocabulary: tokenizer.size, phases, trainSeconds } }
+    })
+})
+
+export const evaluateQa = Stage.make({
+  name: "pit/evaluate-qa",
+  version: "1",
+  description: "k-shot closed-book QA with greedy decoding; exact match (%) of the answers, overall and per relation",
+  params: Schema.Struct({
+    /** Demonstrations per question (the PIT paper: 5). */
+    k: withDefault(NonNegativeInt, 5),
+    maxNewTokens: withDefault(PositiveInt, 8),
+    batchSize: withDefault(PositiveInt, 64),
+    seed: Schema.optionalKey(NonNegativeInt)
+  }),
+  inputs: { model: Ports.Model, questions: QaPairs, demonstrations: QaPairs },
+  outputs: { report: Ports.Report },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const { model, tokenizer, meta } = yield* attempt(ctx.nodeId, `cannot load the model folder ${inputs.model.path}`, () => loadModelFolder(inputs.model.path))
+      const started = performance.now()
+      const report = yield* attempt(ctx.nodeId, "evaluation failed", () =>
+        evaluateKShot(model, tokenizer, inputs.questions, inputs.demonstrations, { k: params.k, seed: params.seed ?? ctx.seed, maxNewTokens: params.maxNewTokens, batchSize: params.batchSize })
+      )
+      yield* ctx.metric("exact_match", report.exactMatch)
+      yield* ctx.log(`${meta.method ?? "model"}: ${params.k}-shot exact match ${report.exactMatch.toFixed(1)} % of ${report.questions} questions`)
+      return { report: { method: meta.method, k: params.k, ...report, evalSeconds: (performance.now() - started) / 1000 } }
+    })
+})
+
+const MethodReport = Schema.Struct({ method: Schema.String, exactMatch: Schema.Finite })
+
+export const compare = Stage.make({
+  name: "pit/compare",
+  version: "1",
+  description: "a table of test-QA exact match by method (mean and spread over the reports of each method)",
+  params: Schema.Struct({}),
+  inputs: { reports: PortType.list(Ports.Report) },
+  outputs: { report: Ports.Report },
+  run: (_params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      const rows = new Map<string, Array<number>>()
+      for (const [i, r] of inputs.reports.entries()) {
+        const decoded = Schema.decodeUnknownOption(MethodReport)(r)
+        if (decoded._tag === "None") return yield* fail(ctx.nodeId, `reports[${i}] is not a pit/evaluate-qa report (expected { method: string, exactMatch: number })`)
+        rows.set(decoded.value.method, [...(rows.get(decoded.value.method) ?? []), decoded.value.exactMatch])
+      }
+      const table = [...rows].map(([method, em]) => {
+        const mean = em.reduce((a, b) => a + b, 0) / em.length
+        const sd = em.length > 1 ? Math.sqrt(em.reduce((a, x) => a + (x - mean) ** 2, 0) / (em.length - 1)) : 0
+        return { method, exactMatch: mean, sd, runs: em.length }
+      })
+      for (const row of table) yield* ctx.log(`${row.method.padEnd(24)} ${row.exactMatch.toFixed(1)} ± ${row.sd.toFixed(1)} (${row.runs} run${row.runs > 1 ? "s" : ""})`)
+      return { report: { table } }
+    })
+})
+
+export const plugin = Plugin.make({
+  name: "pit",
+  version: "0.1.0",
+  description: "Pre-Instruction-Tuning (Jiang et al., ACL 2024): synthetic biographies, the compared curricula, a small GPT trained from scratch, k-shot exact-match QA",
+  stages: [biographies, curriculum, trainLm, evaluateQa, compare]
+})
