@@ -9,11 +9,12 @@
  * prompt-eol): one copy of the mechanics, each stage brings its loss.
  */
 import {
-  AdamW, addLora, type BertEncoder, concatRows, type Embedder, gradCachedStep, type GroupLoss, learningRateSchedule, loadOnnxModelBytes, type LoadedOnnxModel, type Matrix,
+  AdamW, addLora, type Head, type BertEncoder, concatRows, type Embedder, type ForwardContext, gradCachedStep, type GroupLoss, learningRateSchedule, loadOnnxModelBytes, type LoadedOnnxModel, type Matrix,
   mergeLora, padBatch, type Parameter, type PoolingKind, Rng, saveOnnxModelFolder, SentenceEmbedder, type TokenBatch
 } from "@embedflow/tensor"
 import { Effect } from "effect"
-import { readFileSync, writeFileSync } from "node:fs"
+import { readFileSync, rmSync, writeFileSync } from "node:fs"
+import { exportEncoder } from "./ExportEncoder.js"
 import { join } from "node:path"
 import { loadTokenizer, type Tokenizer } from "./internal/tokenizer.js"
 import { resolveModelFolder } from "./internal/folder.js"
@@ -40,6 +41,11 @@ export interface BackboneTunerOptions {
   readonly dropout?: number
   /** Tokens per sequence (default 128). */
   readonly maxLength?: number
+  /**
+   * A head on the pooled vectors, trained with the backbone (e.g. a cross-encoder's scalar score:
+   * Linear(dim, 1)); exported into the same ONNX graph (output sentence_embedding).
+   */
+  readonly head?: (dim: number) => Head
   /** Sequences per GradCache chunk (default 32): bounds activation memory, not the batch. */
   readonly chunkSize?: number
   readonly seed: number
@@ -57,14 +63,20 @@ export class BackboneTuner {
   private readonly schedule: (step: number) => number
   private readonly rng: Rng
   private stepCount = 0
+  /** The trained head on the pooled vectors (option `head`), else undefined. */
+  readonly head: Head | undefined
+  /** What the loss sees: pooled (+ normalised) vectors, through the head when there is one. */
+  readonly embedder: Embedder
 
   private constructor(
     readonly loaded: LoadedOnnxModel,
     readonly tokenizer: Tokenizer,
-    readonly embedder: SentenceEmbedder,
+    readonly sentenceEmbedder: SentenceEmbedder,
     readonly options: BackboneTunerOptions
   ) {
     const model = loaded.model
+    this.head = options.head?.(model.config.hiddenSize)
+    this.embedder = this.head ? new HeadEmbedder(sentenceEmbedder, this.head) : sentenceEmbedder
     if (options.mode === "lora") {
       const lora = options.lora ?? { rank: 8 }
       addLora(model, { rank: lora.rank, alpha: lora.alpha ?? lora.rank, feedForward: lora.feedForward ?? false, seed: options.seed })
@@ -110,7 +122,7 @@ export class BackboneTuner {
 
   /** Trainable parameters (all layers, or the adapters only with LoRA). */
   params(): Array<Parameter> {
-    return this.loaded.model.params()
+    return [...this.loaded.model.params(), ...(this.head?.params() ?? [])]
   }
 
   /** Every weight of the model (what export writes), trainable or not. */
@@ -174,11 +186,33 @@ export class BackboneTuner {
    * LoRA merged) and `embedflow-backbone.json` (provenance). Merging ends LoRA training: call last.
    */
   save(outDir: string, info: Record<string, unknown> = {}): Effect.Effect<string, ModelError> {
+    const head = this.head
+    if (head === undefined) return this.saveBackbone(outDir, info)
+    // backbone (+ LoRA merged) to a side folder, then backbone + pooling + head as one graph
+    const side = `${outDir}.backbone`
+    return this.saveBackbone(outDir, info).pipe(
+      Effect.flatMap(() =>
+        exportEncoder({
+          backbone: side,
+          pooling: this.options.pooling === "cls" ? "cls" : "mean",
+          normalize: this.options.normalize ?? true,
+          head,
+          outDir,
+          info: { ...info, tuned: this.options.mode },
+          files: { [BACKBONE_FILE]: readFileSync(join(side, BACKBONE_FILE), "utf8") }
+        })
+      ),
+      Effect.ensuring(Effect.sync(() => rmSync(side, { recursive: true, force: true }))),
+      Effect.map(() => join(outDir, "onnx", "model.onnx"))
+    )
+  }
+
+  private saveBackbone(outDir: string, info: Record<string, unknown>): Effect.Effect<string, ModelError> {
     return Effect.try({
       try: () => {
         if (this.options.mode === "lora") mergeLora(this.loaded.model)
-        const file = saveOnnxModelFolder(this.loaded, outDir)
-        writeFileSync(join(outDir, BACKBONE_FILE), `${JSON.stringify({ format: "embedflow.tuned-backbone/v1", mode: this.options.mode, pooling: this.options.pooling, normalize: this.options.normalize ?? true, steps: this.stepCount, ...(this.options.mode === "lora" ? { lora: this.options.lora ?? { rank: 8 } } : {}), ...info }, null, 2)}\n`)
+        const file = saveOnnxModelFolder(this.loaded, this.head ? `${outDir}.backbone` : outDir)
+        writeFileSync(join(this.head ? `${outDir}.backbone` : outDir, BACKBONE_FILE), `${JSON.stringify({ format: "embedflow.tuned-backbone/v1", mode: this.options.mode, pooling: this.options.pooling, normalize: this.options.normalize ?? true, steps: this.stepCount, ...(this.options.mode === "lora" ? { lora: this.options.lora ?? { rank: 8 } } : {}), ...info }, null, 2)}\n`)
         return file
       },
       catch: (e) => new ModelError({ message: `cannot write the tuned model folder ${outDir}: ${e instanceof Error ? e.message : String(e)}`, model: outDir, cause: e })
@@ -188,3 +222,18 @@ export class BackboneTuner {
 
 /** Provenance of a folder written by BackboneTuner.save (mode, pooling, steps, LoRA shape). */
 export const BACKBONE_FILE = "embedflow-backbone.json"
+
+/** Pooled vectors through a trainable head (forward keeps its cache only when activations are kept). */
+class HeadEmbedder implements Embedder {
+  constructor(readonly inner: SentenceEmbedder, readonly head: Head) {}
+  params(): Array<Parameter> {
+    return [...this.inner.params(), ...this.head.params()]
+  }
+  embed(batch: TokenBatch, ctx: ForwardContext = {}): Matrix {
+    const pooled = this.inner.embed(batch, ctx)
+    return ctx.keep ? this.head.forward(pooled) : this.head.predict(pooled)
+  }
+  backward(d: Matrix): void {
+    this.inner.backward(this.head.backward(d))
+  }
+}
