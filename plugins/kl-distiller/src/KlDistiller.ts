@@ -59,11 +59,13 @@ export const distill = (
       const rewards: Array<number> = []
       const positives: Array<number> = []
       const positiveIds: Array<string> = []
+      const candidateIds: Array<string> = []
       for (const q of batch) {
         let best = 0
         q.candidates.forEach((c, j) => {
           if (c.score > q.candidates[best]!.score) best = j
           candidateTexts.push(demonstrationText(c))
+          candidateIds.push(c.id)
           rewards.push(c.score)
         })
         positives.push(offsets[offsets.length - 1]! + best)
@@ -81,7 +83,8 @@ export const distill = (
           offsets,
           rewards,
           positives,
-          positiveIds
+          positiveIds,
+          candidateIds
         },
         options
       )
