@@ -42,7 +42,7 @@ const viaOnnxRuntime = async (dir: string, input: ReadonlyArray<string>): Promis
   const session = await ort.InferenceSession.create(join(dir, "onnx/model.onnx"))
   const feeds: Record<string, ort.Tensor> = {}
   for (const name of session.inputNames) {
-    const t = enc[name]
+    const t = (enc as unknown as Record<string, { data: BigInt64Array; dims: Array<number> }>)[name]!
     feeds[name] = new ort.Tensor("int64", t.data as BigInt64Array, t.dims)
   }
   const out = (await session.run(feeds)).last_hidden_state!
@@ -170,7 +170,7 @@ interface Report {
   readonly objectiveBefore: number
   readonly objectiveAfter: number
   readonly bestEpoch: number
-  readonly history: ReadonlyArray<{ readonly epoch: number; readonly dev?: number }>
+  readonly history: ReadonlyArray<{ readonly epoch: number; readonly dev?: number; readonly trainLoss: number }>
   readonly trainableParameters: number
 }
 
@@ -191,7 +191,7 @@ describe("contrastive-trainer/train with train: backbone | lora (tiny-bert, SNLI
       // best epoch = the max dev score (ties: the first)
       expect(report.bestEpoch).toBe(devs.indexOf(Math.max(...devs)))
       // the training loss falls over the epochs (epoch 0 is the objective of the base model)
-      const losses = (report.history as ReadonlyArray<{ trainLoss: number }>).map((h) => h.trainLoss)
+      const losses = report.history.map((h) => h.trainLoss)
       if (params.objective !== "simcse") expect(losses[2]!).toBeLessThan(losses[0]!)
       expect(losses[2]!).toBeLessThan(losses[1]!)
       if (report.bestEpoch > 0 && params.objective !== "simcse") expect(report.objectiveAfter).toBeLessThan(report.objectiveBefore)

@@ -108,7 +108,7 @@ describe("objective (KL teacher||student + alpha InfoNCE)", () => {
     expect(objective(flat, { ...options, alpha: 0 }).kl).toBeCloseTo(expected, 5)
   })
 
-  it("InfoNCE with one query and negatives "positives" is zero (its positive is its only logit)", () => {
+  it("InfoNCE with one query and negatives: positives is zero (its positive is its only logit)", () => {
     const batch = { ...makeBatch(3), offsets: [0, 4], queries: (makeBatch(3).queries as Float64Array).slice(0, 5), candidates: (makeBatch(3).candidates as Float64Array).slice(0, 20), rewards: [1, 2, 3, 4], positives: [3], positiveIds: ["p"] }
     expect(objective(batch, { ...options, negatives: "positives" }).infoNce).toBeCloseTo(0, 12)
     expect(objective64(batch, { ...options, negatives: "positives" }).infoNce).toBeCloseTo(0, 12)
