@@ -1,5 +1,6 @@
 import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
+import { finetune } from "./FineTuneStage.js"
 import { embed } from "./Stages.js"
 
 export {
@@ -15,6 +16,8 @@ export {
   renderPrompt
 } from "./PromptEol.js"
 export { DemonstrationParam, embed } from "./Stages.js"
+export { fineTunePromptEol, type FineTuneOptions, type FineTuneResult } from "./FineTune.js"
+export { finetune } from "./FineTuneStage.js"
 
 export const plugin = Plugin.make({
   name: "prompt-eol",
@@ -22,5 +25,5 @@ export const plugin = Plugin.make({
   description: "PromptEOL sentence embeddings from a causal LM, with optional in-context demonstrations",
   // The model is loaded through the hub: once per run, released when the run ends.
   layer: ModelHub.layer,
-  stages: [embed]
+  stages: [embed, finetune]
 })
