@@ -12,8 +12,8 @@ const here = path.resolve(import.meta.dirname, "..")
  * The example graph, shrunk (pool, queries, candidates, epochs) so the whole LLM-R pipeline runs in
  * seconds on the tiny models, through the real runner and onnxruntime.
  */
-const smallGraph = async () => {
-  const graph = YAML.parse(await fs.readFile(path.join(here, "graph.yaml"), "utf8")) as {
+const smallGraph = async (file = "graph.yaml") => {
+  const graph = YAML.parse(await fs.readFile(path.join(here, file), "utf8")) as {
     nodes: Array<{ id: string; stage: string; params?: Record<string, unknown> }>
   }
   const tiny = inject("tinyModels")
@@ -74,6 +74,31 @@ describe("examples/icl-retrieval/graph.yaml", () => {
       expect(Number.isFinite(distilled.kendallTau.distilled)).toBe(true)
       console.log(report.markdown)
       console.log(`Kendall tau with the LLM on held-out queries: base ${distilled.kendallTau.base.toFixed(3)}, distilled ${distilled.kendallTau.distilled.toFixed(3)}`)
+    } finally {
+      await fs.rm(store, { recursive: true, force: true })
+    }
+  })
+
+  it("graph-backbone.yaml runs end to end: cross-encoder and retriever backbones trained, round 2 accumulates rounds and continues from round 1", async () => {
+    const graph = await smallGraph("graph-backbone.yaml")
+    const registry = new Plugin.Registry(
+      await Promise.all(["@embedflow/bm25", "@embedflow/llm-scorer", "@embedflow/reward-cross-encoder", "@embedflow/kl-distiller"].map((name) => Plugin.load(name)))
+    )
+    const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-icl-backbone-"))
+    try {
+      const result = await Effect.runPromise(
+        Effect.gen(function* () {
+          const validated = yield* Graph.validate(graph, registry, { baseDir: here })
+          return yield* Runner.run(validated, { layer: registry.layer() })
+        }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(store)))
+      )
+      const reward = result.nodes["reward-1"]!.outputs.report as { train: string; trainableParameters: number }
+      expect(reward.train).toBe("backbone")
+      const r2 = result.nodes.retriever!.outputs.report as { train: string; rounds: string; continuedFrom: string | null; queries: number }
+      expect(r2).toMatchObject({ train: "backbone", rounds: "accumulated" })
+      expect(r2.continuedFrom).toBe((result.nodes["retriever-1"]!.outputs.model as { path: string }).path)
+      const rows = (result.nodes.icl!.outputs.report as { table: { rows: Array<{ method: string; total: number }> } }).table.rows
+      expect(rows.map((r) => r.method)).toEqual(["zero-shot", "random", "BM25", "base encoder", "LLM-R retriever"])
     } finally {
       await fs.rm(store, { recursive: true, force: true })
     }

@@ -4,6 +4,7 @@ import { EmbeddingCache, ModelHub, readTokenBags } from "@embedflow/models"
 import { gatherBags, type Head, l2Normalize, matrix, type TokenBags, type TokenDelta } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import * as path from "node:path"
+import { trainBackbone } from "./BackboneTraining.js"
 import { writeEncoderFolder } from "./EncoderFolder.js"
 import { objective, train as trainHead, type TrainingBatch } from "./Trainer.js"
 
@@ -11,7 +12,7 @@ const fail = (message: string, cause?: unknown) => new StageError({ message, cau
 
 export const train = Stage.make({
   name: "contrastive-trainer/train",
-  // 6: the model folder carries a model card; 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
+  // 6: the model folder carries a model card, and `train: backbone | lora` (the head mode's weights are unchanged); 5: the loss is tensor's pairInfoNce (float32 cosine via matmul) instead of a float64 copy; 4: optional word-vector tuning (tuneWordVectors); 3: the epoch shuffle draws from @embedflow/tensor's Rng.
   version: "6",
   description:
     "Supervised SimCSE InfoNCE with hard negatives and false-negative masks, training a head (linear or low-rank adapter) over a frozen encoder, optionally with its word vectors (static encoders); AdamW + warmup, early stopping on STS dev Spearman",
@@ -29,6 +30,16 @@ export const train = Stage.make({
     patience: Params.describe(withDefault(PositiveInt, 2), "epochs without a better dev Spearman before stopping (with a dev input)"),
     tuneWordVectors: Params.describe(withDefault(Schema.Boolean, false), "also fine-tune the word vectors of the words in the training texts (a per-word delta), for bag-of-vectors backbones such as the static GloVe encoder (they declare a token_scale output)"),
     wordVectorLr: Schema.optionalKey(Params.describe(PositiveNumber, "peak learning rate of the word vectors (default: lr)")),
+    train: Params.describe(withDefault(Schema.Literals(["head", "backbone", "lora"]), "head"), "what trains: a head over the frozen encoder (head), every transformer layer (backbone), or rank-r LoRA adapters on the attention projections, merged at export (lora)"),
+    objective: Params.describe(withDefault(Schema.Literals(["supervised", "simcse"]), "supervised"), "backbone/lora: supervised triples (hard negatives, false-negative masks) or unsupervised SimCSE (each anchor twice through dropout)"),
+    backboneLr: Schema.optionalKey(Params.describe(PositiveNumber, "backbone/lora: peak learning rate of the transformer layers or adapters (default 5e-5 backbone, 5e-4 lora)")),
+    embeddingLrRatio: Params.describe(withDefault(PositiveNumber, 0.1), "backbone: learning rate of the embedding tables as a fraction of backboneLr"),
+    loraRank: Params.describe(withDefault(PositiveInt, 8), "lora: adapter rank"),
+    loraAlpha: Schema.optionalKey(Params.describe(PositiveNumber, "lora: scale numerator, s = alpha / rank (default alpha = rank)")),
+    loraFeedForward: Params.describe(withDefault(Schema.Boolean, false), "lora: also adapt the feed-forward projections"),
+    dropout: Params.describe(withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 0.9 }))), 0.1), "backbone/lora: dropout in training (SimCSE's views come from it)"),
+    maxLength: Params.describe(withDefault(PositiveInt, 128), "backbone/lora: tokens per sequence"),
+    chunkSize: Params.describe(withDefault(PositiveInt, 32), "backbone/lora: sequences per GradCache chunk (memory, not the batch)"),
     normalize: Params.describe(withDefault(Schema.Boolean, true), "L2-normalise the exported model's output. false when a later step removes common components (SIF's post-processing is defined on the unnormalised vectors); models/embed normalises after it")
   }),
   inputs: { batches: Ports.MaskedBatches, dev: Ports.ScoredPairs },
@@ -39,6 +50,54 @@ export const train = Stage.make({
       const ctx = yield* StageContext
       if (inputs.batches.length === 0) return yield* fail("no training batches")
       const base = ctx.resolvePath(params.encoder)
+      if (params.train !== "head") {
+        if (params.tuneWordVectors) return yield* fail(`tuneWordVectors applies to static (bag-of-vectors) encoders with train: head; with train: ${params.train} the transformer's own embeddings train (embeddingLrRatio)`)
+        if (params.onnxFile !== undefined) return yield* fail(`onnxFile is not supported with train: ${params.train} (the tuned graph is the folder's onnx/model.onnx)`)
+        const out = path.join(ctx.scratchDir, "model")
+        const r = yield* trainBackbone(base, out, inputs.batches, inputs.dev ?? [], Ports.unpackMask, {
+          mode: params.train,
+          objective: params.objective,
+          pooling: params.pooling,
+          temperature: params.temperature,
+          lr: params.backboneLr ?? (params.train === "lora" ? 5e-4 : 5e-5),
+          embeddingLrRatio: params.embeddingLrRatio,
+          weightDecay: params.weightDecay,
+          warmupRatio: params.warmupRatio,
+          epochs: params.epochs,
+          patience: params.patience,
+          loraRank: params.loraRank,
+          loraAlpha: params.loraAlpha,
+          loraFeedForward: params.loraFeedForward,
+          dropout: params.dropout,
+          maxLength: params.maxLength,
+          chunkSize: params.chunkSize,
+          seed: ctx.seed,
+          onLog: (m) => ctx.log(m),
+          onStep: (step, total) => ctx.progress(step, total, "batches"),
+          onEpoch: (r) =>
+            Effect.gen(function* () {
+              yield* ctx.metric("train_loss", r.trainLoss, r.epoch)
+              if (r.dev !== undefined) yield* ctx.metric("dev_spearman", r.dev, r.epoch)
+              yield* ctx.metric("lr", r.lr, r.epoch)
+            })
+        })
+        return {
+          model: { path: out },
+          report: {
+            train: params.train,
+            objective: params.objective,
+            history: r.history,
+            bestEpoch: r.bestEpoch,
+            stoppedEarly: r.stoppedEarly,
+            objectiveBefore: r.objectiveBefore,
+            objectiveAfter: r.objectiveAfter,
+            trainableParameters: r.trainableParameters,
+            ...(inputs.dev !== undefined ? { devSpearman: r.history.find((h) => h.epoch === r.bestEpoch)?.dev ?? null } : {}),
+            batches: inputs.batches.length,
+            trainSeconds: r.seconds
+          }
+        }
+      }
       const onnxFile = params.onnxFile !== undefined ? { onnxFile: params.onnxFile } : {}
       const backbone = yield* (yield* ModelHub).encoder({ model: base, pooling: params.pooling, normalize: false, ...onnxFile })
       const dev = inputs.dev ?? []

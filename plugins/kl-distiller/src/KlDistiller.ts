@@ -31,6 +31,29 @@ type ScoredQuery = Ports.ScoredQuery
 export const textsOf = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
   data.flatMap((q) => [queryText(q), ...q.candidates.map(demonstrationText)])
 
+/** A batch of queries as the objective sees it (minus the vectors): candidates concatenated, teacher scores, positives. */
+export const objectiveBatchOf = (batch: ReadonlyArray<ScoredQuery>) => {
+  const offsets = [0]
+  const candidateTexts: Array<string> = []
+  const rewards: Array<number> = []
+  const positives: Array<number> = []
+  const positiveIds: Array<string> = []
+  const candidateIds: Array<string> = []
+  for (const q of batch) {
+    let best = 0
+    q.candidates.forEach((c, j) => {
+      if (c.score > q.candidates[best]!.score) best = j
+      candidateTexts.push(demonstrationText(c))
+      candidateIds.push(c.id)
+      rewards.push(c.score)
+    })
+    positives.push(offsets[offsets.length - 1]! + best)
+    positiveIds.push(q.candidates[best]!.id)
+    offsets.push(candidateTexts.length)
+  }
+  return { offsets, candidateTexts, rewards, positives, positiveIds, candidateIds }
+}
+
 /**
  * Trains `head` on cached backbone embeddings: each step takes `batchSize` queries with all their
  * candidates, projects them with the head, and descends KL(teacher || student) + alpha * InfoNCE.
@@ -54,22 +77,7 @@ export const distill = (
     let steps = 0
     for (let start = 0; start < order.length; start += options.batchSize) {
       const batch = order.slice(start, start + options.batchSize)
-      const offsets = [0]
-      const candidateTexts: Array<string> = []
-      const rewards: Array<number> = []
-      const positives: Array<number> = []
-      const positiveIds: Array<string> = []
-      for (const q of batch) {
-        let best = 0
-        q.candidates.forEach((c, j) => {
-          if (c.score > q.candidates[best]!.score) best = j
-          candidateTexts.push(demonstrationText(c))
-          rewards.push(c.score)
-        })
-        positives.push(offsets[offsets.length - 1]! + best)
-        positiveIds.push(q.candidates[best]!.id)
-        offsets.push(candidateTexts.length)
-      }
+      const { offsets, candidateTexts, rewards, positives, positiveIds, candidateIds } = objectiveBatchOf(batch)
       const texts = [...batch.map(queryText), ...candidateTexts]
       const projected = head.forward(matrix(texts.length, cache.dim, EmbeddingCache.gather(cache, texts))).data
       const dim = head.outputDim
@@ -81,7 +89,8 @@ export const distill = (
           offsets,
           rewards,
           positives,
-          positiveIds
+          positiveIds,
+          candidateIds
         },
         options
       )
@@ -161,13 +170,16 @@ export const rankAgreement = (
   head: Head | undefined,
   cache: EmbeddingCache.EmbeddingCache,
   data: ReadonlyArray<ScoredQuery>
-): number => {
+): number => rankAgreementBy((texts) => encode(head, cache, texts), data)
+
+/** rankAgreement with any encoder of texts to unit vectors (e.g. a fine-tuned backbone in process). */
+export const rankAgreementBy = (embed: (texts: ReadonlyArray<string>) => Float32Array, data: ReadonlyArray<ScoredQuery>): number => {
   let sum = 0
   let n = 0
   for (const q of data) {
     if (q.candidates.length < 2) continue
     const texts = [queryText(q), ...q.candidates.map(demonstrationText)]
-    const v = encode(head, cache, texts)
+    const v = embed(texts)
     const dim = v.length / texts.length
     const cos = q.candidates.map((_, j) => {
       let s = 0

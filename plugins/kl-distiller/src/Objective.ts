@@ -6,9 +6,11 @@
  * - per query i with candidates c_i1..c_im and teacher rewards r_ij:
  *   p_teacher = softmax(r_i / tauTeacher), p_student = softmax(cos(q_i, c_ij) / tauStudent),
  *   KL averaged over queries;
- * - InfoNCE with in-batch negatives: query i against every query's positive (its best-rewarded
- *   candidate), logits cos(q_i, pos_j) / tauContrastive, target j = i; a positive equal to query i's
- *   own (same id) is masked out as a false negative.
+ * - InfoNCE with in-batch negatives: query i against its positive (its best-rewarded candidate),
+ *   logits cos(q_i, c) / tauContrastive; the negatives are every candidate in the batch (LLM-R:
+ *   the other queries' positives and every retrieved candidate, the hard negatives), or with
+ *   `negatives: "positives"` only the other queries' positives. A candidate with the same id as
+ *   query i's positive is masked out as a false negative.
  *
  * Gradients are analytic with respect to the unnormalised vectors, so the caller backpropagates them
  * through its head. Computed by packages/tensor's cosineMatrix, klDivergence and infoNce (float32
@@ -30,6 +32,8 @@ export interface ObjectiveBatch {
   readonly positives: ArrayLike<number>
   /** Identity of each query's positive, to mask duplicates among in-batch negatives. */
   readonly positiveIds: ReadonlyArray<string>
+  /** Identity of every candidate (same order as `candidates`); needed with negatives "all". */
+  readonly candidateIds?: ReadonlyArray<string>
 }
 
 export interface ObjectiveOptions {
@@ -38,6 +42,8 @@ export interface ObjectiveOptions {
   readonly tauContrastive: number
   /** Weight of the InfoNCE term (0 = pure distillation). */
   readonly alpha: number
+  /** InfoNCE negatives: every candidate in the batch (LLM-R, default) or only the other queries' positives. */
+  readonly negatives?: "all" | "positives"
 }
 
 export interface ObjectiveResult {
@@ -81,10 +87,19 @@ export const objective = (batch: ObjectiveBatch, options: ObjectiveOptions): Obj
   let infoNceLoss = 0
   if (options.alpha !== 0 && nq > 0) {
     const inBatch = new Uint8Array(nq * nc).fill(1)
-    for (let i = 0; i < nq; i++) {
-      for (let j = 0; j < nq; j++) {
-        const duplicate = j !== i && batch.positiveIds[j] === batch.positiveIds[i]
-        if (!duplicate) inBatch[i * nc + batch.positives[j]!] = 0
+    if ((options.negatives ?? "all") === "all") {
+      const ids = batch.candidateIds
+      if (ids === undefined || ids.length !== nc) throw new Error(`objective: negatives "all" needs candidateIds for the ${nc} candidates`)
+      for (let i = 0; i < nq; i++) {
+        const own = batch.positives[i]!
+        for (let c = 0; c < nc; c++) if (c === own || ids[c] !== batch.positiveIds[i]) inBatch[i * nc + c] = 0
+      }
+    } else {
+      for (let i = 0; i < nq; i++) {
+        for (let j = 0; j < nq; j++) {
+          const duplicate = j !== i && batch.positiveIds[j] === batch.positiveIds[i]
+          if (!duplicate) inBatch[i * nc + batch.positives[j]!] = 0
+        }
       }
     }
     const nce = infoNce(cos.scores, { temperature: options.tauContrastive, positives: batch.positives, mask: inBatch })

@@ -1,14 +1,17 @@
+import { existsSync, readFileSync } from "node:fs"
 import * as path from "node:path"
 import { Params, Ports, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Report } from "@embedflow/eval"
-import { EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
+import { BACKBONE_FILE, EmbeddingCache, HeadFolder, ModelHub, PromptTemplate } from "@embedflow/models"
 import { type Head, LowRankResidualAdapter, Rng, trainingTools } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { clusterPool, diverseDemonstrations } from "./DiverseDemonstrations.js"
 import { evaluateIcl } from "./IclEval.js"
 
 type LabeledExample = Ports.LabeledExample
+import { distillBackbone } from "./BackboneDistill.js"
 import * as KlDistiller from "./KlDistiller.js"
+import { mergeRounds } from "./Rounds.js"
 import * as RetrieverFolder from "./RetrieverFolder.js"
 
 const fail = (message: string) => (e: unknown) => new StageError({ message: `${message}: ${e instanceof Error ? e.message : String(e)}`, cause: e })
@@ -17,9 +20,10 @@ const Pooling = Schema.Literals(["cls", "mean"])
 
 export const distill = Stage.make({
   name: "kl-distiller/distill",
+  // 3: InfoNCE negatives are every candidate in the batch (negatives: all); train: backbone | lora; rounds accumulate (previousRewards, init).
   // 2: the objective runs on tensor's cosineMatrix, klDivergence and infoNce (float32) instead of a float64 copy.
-  version: "2",
-  description: "LLM-R retriever: a head over a frozen encoder trained with KL(reward || student) over each query's candidates + alpha InfoNCE",
+  version: "3",
+  description: "LLM-R retriever: KL(reward || student) over each query's candidates + alpha InfoNCE, training a head over a frozen encoder or the encoder itself (backbone / LoRA); rewards of earlier rounds accumulate",
   params: Schema.Struct({
     encoder: Params.folderPath("encoder folder (relative to the graph file), used frozen"),
     pooling: withDefault(Pooling, "mean"),
@@ -33,25 +37,71 @@ export const distill = Stage.make({
     tauStudent: withDefault(PositiveNumber, 0.1),
     tauContrastive: withDefault(PositiveNumber, 0.05),
     alpha: withDefault(Schema.Number.pipe(Schema.check(Schema.isGreaterThanOrEqualTo(0))), 0.2),
-    embedBatchSize: withDefault(PositiveInt, 64)
+    preset: Params.describe(withDefault(Schema.Literals(["none", "llm-r"]), "none"), "llm-r: LLM-R's values, replacing tauStudent and tauContrastive with 0.01 and alpha with 0.2 (tauTeacher stays as given)"),
+    negatives: Params.describe(withDefault(Schema.Literals(["all", "positives"]), "all"), "InfoNCE negatives: every candidate in the batch (LLM-R) or only the other queries' positives"),
+    embedBatchSize: withDefault(PositiveInt, 64),
+    train: Params.describe(withDefault(Schema.Literals(["head", "backbone", "lora"]), "head"), "head: a residual adapter over the frozen encoder; backbone: every layer of the bi-encoder; lora: rank-loraRank adapters on its attention projections, merged at export"),
+    backboneLr: Schema.optionalKey(Params.describe(PositiveNumber, "backbone/lora: peak learning rate (default 3e-5 backbone, 5e-4 lora)")),
+    warmupRatio: withDefault(Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 1 }))), 0.1),
+    loraRank: Params.describe(withDefault(PositiveInt, 8), "lora: adapter rank"),
+    chunkSize: Params.describe(withDefault(PositiveInt, 32), "backbone/lora: sequences per GradCache chunk")
   }),
-  inputs: { rewards: Ports.ScoredCandidates, heldOut: Ports.ScoredCandidates },
-  optionalInputs: ["heldOut"],
-  outputs: { model: Ports.Model, report: Ports.Report },
+  inputs: { rewards: Ports.ScoredCandidates, heldOut: Ports.ScoredCandidates, previousRewards: Ports.ScoredCandidates, init: Ports.Model },
+  optionalInputs: ["heldOut", "previousRewards", "init"],
+  outputs: { model: Ports.Model, report: Ports.Report, rewardsSoFar: Ports.ScoredCandidates },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
+      // Rounds accumulate: this round's rewards joined with every earlier round's (LLM-R).
+      const rewards = inputs.previousRewards ? mergeRounds(inputs.previousRewards, inputs.rewards) : inputs.rewards
+      const objectiveOptions = {
+        tauTeacher: params.tauTeacher,
+        tauStudent: params.preset === "llm-r" ? 0.01 : params.tauStudent,
+        tauContrastive: params.preset === "llm-r" ? 0.01 : params.tauContrastive,
+        alpha: params.preset === "llm-r" ? 0.2 : params.alpha,
+        negatives: params.negatives
+      }
+      const heldOut = inputs.heldOut ?? []
+      if (params.train !== "head") {
+        // Continue from the previous round's tuned retriever when given, else from the encoder.
+        const initDir = inputs.init?.path
+        if (initDir !== undefined && !existsSync(path.join(initDir, BACKBONE_FILE))) {
+          return yield* new StageError({ message: `init: ${initDir} is not a tuned retriever (train: backbone | lora writes ${BACKBONE_FILE}); connect the previous round's distill.model of the same train mode` })
+        }
+        const dir = path.join(ctx.scratchDir, "model")
+        const r = yield* distillBackbone(initDir ?? ctx.resolvePath(params.encoder), dir, rewards, heldOut, {
+          ...objectiveOptions,
+          mode: params.train, pooling: params.pooling, epochs: params.epochs, batchSize: params.batchSize,
+          lr: params.backboneLr ?? (params.train === "lora" ? 5e-4 : 3e-5), weightDecay: params.weightDecay, warmupRatio: params.warmupRatio,
+          loraRank: params.loraRank, maxLength: params.maxLength, chunkSize: params.chunkSize, seed: ctx.seed
+        }, (h) =>
+          Effect.gen(function* () {
+            yield* ctx.metric("loss", h.loss, h.epoch)
+            yield* ctx.metric("kl", h.kl, h.epoch)
+            yield* ctx.metric("infoNce", h.infoNce, h.epoch)
+          })
+        ).pipe(Effect.mapError(fail(`train: ${params.train}`)))
+        yield* ctx.log(`Kendall tau with the teacher on ${r.kendallTau.on}: base encoder ${r.kendallTau.base.toFixed(3)}, distilled ${r.kendallTau.distilled.toFixed(3)}`)
+        return {
+          model: { path: dir },
+          report: { queries: rewards.length, rounds: inputs.previousRewards ? "accumulated" : "one", continuedFrom: initDir ?? null, train: params.train, trainableParameters: r.trainableParameters, history: r.history, kendallTau: r.kendallTau },
+          rewardsSoFar: rewards
+        }
+      }
       const backbone: HeadFolder.Backbone = { model: ctx.resolvePath(params.encoder), pooling: params.pooling, normalize: true, maxLength: params.maxLength }
       const encoder = yield* (yield* ModelHub).encoder(HeadFolder.encoderConfig(backbone))
-      const heldOut = inputs.heldOut ?? []
-      const cache = yield* EmbeddingCache.build(encoder, [...KlDistiller.textsOf(inputs.rewards), ...KlDistiller.textsOf(heldOut)], {
+      const previous = inputs.init ? yield* Effect.tryPromise({ try: () => RetrieverFolder.read(inputs.init!.path), catch: fail("init: cannot load the previous retriever") }) : undefined
+      const cache = yield* EmbeddingCache.build(encoder, [...KlDistiller.textsOf(rewards), ...KlDistiller.textsOf(heldOut)], {
         batchSize: params.embedBatchSize,
         onProgress: (done, total) => ctx.progress(done, total, "texts embedded")
       })
-      const rank = params.rank === 0 ? cache.dim : params.rank
-      const head = LowRankResidualAdapter.make({ dim: cache.dim, rank, seed: ctx.seed })
+      const rank = previous ? previous.config.head.rank : params.rank === 0 ? cache.dim : params.rank
+      if (previous && previous.config.backbone.model !== backbone.model) {
+        return yield* new StageError({ message: `init: the previous retriever's head sits on ${previous.config.backbone.model}, this stage's encoder is ${backbone.model}` })
+      }
+      const head = previous ? previous.head : LowRankResidualAdapter.make({ dim: cache.dim, rank, seed: ctx.seed })
       const kit = trainingTools(head, ctx.seed + 1, { lr: params.lr, weightDecay: params.weightDecay })
-      const history = KlDistiller.distill(head, cache, inputs.rewards, params, kit)
+      const history = KlDistiller.distill(head, cache, rewards, { ...params, ...objectiveOptions }, kit)
       for (const h of history) {
         yield* ctx.metric("loss", h.loss, h.epoch)
         yield* ctx.metric("kl", h.kl, h.epoch)
@@ -59,7 +109,7 @@ export const distill = Stage.make({
       }
       const last = history[history.length - 1]
       if (last && !Number.isFinite(last.loss)) return yield* new StageError({ message: `distillation diverged (loss ${last.loss}); lower lr (now ${params.lr})` })
-      const evalSet = heldOut.length > 0 ? heldOut : inputs.rewards
+      const evalSet = heldOut.length > 0 ? heldOut : rewards
       const agreement = {
         on: heldOut.length > 0 ? "held-out queries" : "training queries",
         base: KlDistiller.rankAgreement(undefined, cache, evalSet),
@@ -71,7 +121,7 @@ export const distill = Stage.make({
         try: () => RetrieverFolder.write(dir, { type: "embedflow/kl-distiller-retriever", backbone, head: { kind: "low-rank-residual", dim: cache.dim, rank } }, head),
         catch: fail("cannot write the retriever")
       })
-      return { model: { path: dir }, report: { queries: inputs.rewards.length, history, kendallTau: agreement } }
+      return { model: { path: dir }, report: { queries: rewards.length, rounds: inputs.previousRewards ? "accumulated" : "one", continuedFrom: inputs.init?.path ?? null, history, kendallTau: agreement }, rewardsSoFar: rewards }
     })
 })
 
@@ -88,7 +138,11 @@ const retrieveWith = (
     const ctx = yield* StageContext
     let backbone: HeadFolder.Backbone
     let head: Head | undefined
-    if (model) {
+    if (model && existsSync(path.join(model.path, BACKBONE_FILE))) {
+      // a tuned retriever (train: backbone | lora): the folder is the encoder, no head
+      const info = JSON.parse(readFileSync(path.join(model.path, BACKBONE_FILE), "utf8")) as { pooling: "cls" | "mean" }
+      backbone = { model: model.path, pooling: info.pooling, normalize: true, maxLength: params.maxLength }
+    } else if (model) {
       const loaded = yield* Effect.tryPromise({ try: () => RetrieverFolder.read(model.path), catch: fail("cannot load the retriever") })
       backbone = loaded.config.backbone
       head = loaded.head
@@ -115,8 +169,8 @@ const retrieveWith = (
 
 export const retrieve = Stage.make({
   name: "kl-distiller/retrieve",
-  // 2: unit vectors from tensor's l2Normalize.
-  version: "2",
+  // 3: reads tuned retriever folders (train: backbone | lora); 2: unit vectors from tensor's l2Normalize.
+  version: "3",
   description: "top-k demonstrations from a pool for each query, with a distilled retriever (or the base encoder); chains LLM-R rounds",
   params: Schema.Struct({
     encoder: Schema.optionalKey(Params.folderPath("base encoder folder, used when no retriever model is connected")),

@@ -23,13 +23,27 @@ const makeBatch = (seed: number): ObjectiveBatch => {
     rewards: Float64Array.from({ length: nc }, () => 4 * r()),
     positives: [1, 4, 9],
     // Queries 0 and 2 share a positive: each masks the other's out of its negatives.
-    positiveIds: ["a", "b", "a"]
+    positiveIds: ["a", "b", "a"],
+    // candidate 9 (query 2's positive) is also "a": query 0's duplicate; candidate 2 repeats "b"
+    candidateIds: ["x0", "a", "b", "x3", "b", "x5", "x6", "x7", "x8", "a", "x10", "x11"]
   }
 }
 
 const options = { tauTeacher: 0.7, tauStudent: 0.1, tauContrastive: 0.05, alpha: 0.4 }
 
 describe("objective (KL teacher||student + alpha InfoNCE)", () => {
+  it("InfoNCE negatives: every candidate in the batch (LLM-R) by default, other queries' positives on request; both match the float64 reference", () => {
+    const raw = makeBatch(21)
+    const batch = { ...raw, queries: Float64Array.from(Float32Array.from(raw.queries)), candidates: Float64Array.from(Float32Array.from(raw.candidates)) }
+    const all = objective(batch, options)
+    const positives = objective(batch, { ...options, negatives: "positives" })
+    expect(all.infoNce).toBeCloseTo(objective64(batch, options).infoNce, 4)
+    expect(positives.infoNce).toBeCloseTo(objective64(batch, { ...options, negatives: "positives" }).infoNce, 4)
+    // more negatives, a larger softmax denominator
+    expect(all.infoNce).toBeGreaterThan(positives.infoNce)
+    expect(() => objective({ ...batch, candidateIds: undefined }, options)).toThrow(/candidateIds/)
+  })
+
   it("equals the float64 reference, and its gradients match the reference's central finite differences", () => {
     // Inputs rounded to float32 first, so the reference sees exactly what the float32 kernels see.
     const raw = makeBatch(11)
@@ -94,9 +108,9 @@ describe("objective (KL teacher||student + alpha InfoNCE)", () => {
     expect(objective(flat, { ...options, alpha: 0 }).kl).toBeCloseTo(expected, 5)
   })
 
-  it("InfoNCE with one query is zero (its positive is its only logit)", () => {
+  it("InfoNCE with one query and negatives: positives is zero (its positive is its only logit)", () => {
     const batch = { ...makeBatch(3), offsets: [0, 4], queries: (makeBatch(3).queries as Float64Array).slice(0, 5), candidates: (makeBatch(3).candidates as Float64Array).slice(0, 20), rewards: [1, 2, 3, 4], positives: [3], positiveIds: ["p"] }
-    expect(objective(batch, options).infoNce).toBeCloseTo(0, 12)
-    expect(objective64(batch, options).infoNce).toBeCloseTo(0, 12)
+    expect(objective(batch, { ...options, negatives: "positives" }).infoNce).toBeCloseTo(0, 12)
+    expect(objective64(batch, { ...options, negatives: "positives" }).infoNce).toBeCloseTo(0, 12)
   })
 })

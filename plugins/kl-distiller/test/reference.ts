@@ -83,21 +83,28 @@ export const objective64 = (batch: ObjectiveBatch, options: ObjectiveOptions) =>
 
   let infoNce = 0
   if (options.alpha !== 0 && nq > 0) {
+    // The columns of query i's softmax: every candidate (negatives "all"), or every query's positive.
+    const all = (options.negatives ?? "all") === "all"
     for (let i = 0; i < nq; i++) {
-      const logits = new Float64Array(nq)
-      for (let j = 0; j < nq; j++) {
-        const masked = j !== i && batch.positiveIds[j] === batch.positiveIds[i]
-        logits[j] = masked ? -Infinity : dotRows(q.z, i, c.z, batch.positives[j]!, dim) / options.tauContrastive
-      }
-      const p = new Float64Array(nq)
+      const columns = all ? Array.from({ length: nc }, (_, k) => k) : Array.from({ length: nq }, (_, j) => batch.positives[j]!)
+      const own = batch.positives[i]!
+      const logits = new Float64Array(columns.length)
+      let target = -1
+      columns.forEach((col, j) => {
+        const id = all ? batch.candidateIds![col] : batch.positiveIds[j]
+        const isOwn = all ? col === own : j === i
+        if (isOwn) target = j
+        logits[j] = !isOwn && id === batch.positiveIds[i] ? -Infinity : dotRows(q.z, i, c.z, col, dim) / options.tauContrastive
+      })
+      const p = new Float64Array(columns.length)
       const lse = softmaxInto(logits, p)
-      infoNce += (lse - logits[i]!) / nq
-      for (let j = 0; j < nq; j++) {
-        const dCos = (options.alpha * (p[j]! - (j === i ? 1 : 0))) / options.tauContrastive / nq
-        if (dCos === 0) continue
-        addScaledRow(gq, i, c.z, batch.positives[j]!, dCos, dim)
-        addScaledRow(gc, batch.positives[j]!, q.z, i, dCos, dim)
-      }
+      infoNce += (lse - logits[target]!) / nq
+      columns.forEach((col, j) => {
+        const dCos = (options.alpha * (p[j]! - (j === target ? 1 : 0))) / options.tauContrastive / nq
+        if (dCos === 0) return
+        addScaledRow(gq, i, c.z, col, dCos, dim)
+        addScaledRow(gc, col, q.z, i, dCos, dim)
+      })
     }
   }
 

@@ -1,6 +1,7 @@
 import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { selectDemonstration } from "./SelectDemonstrationStage.js"
+import { finetune } from "./FineTuneStage.js"
 import { embed } from "./Stages.js"
 
 export {
@@ -18,6 +19,8 @@ export {
 export { DemonstrationParam, embed } from "./Stages.js"
 export { type DevPair, Demonstrations, type RankedDemonstration, rankDemonstrations } from "./DemonstrationSelection.js"
 export { selectDemonstration } from "./SelectDemonstrationStage.js"
+export { fineTunePromptEol, type FineTuneOptions, type FineTuneResult } from "./FineTune.js"
+export { finetune } from "./FineTuneStage.js"
 
 export const plugin = Plugin.make({
   name: "prompt-eol",
@@ -25,5 +28,5 @@ export const plugin = Plugin.make({
   description: "PromptEOL sentence embeddings from a causal LM, with optional in-context demonstrations",
   // The model is loaded through the hub: once per run, released when the run ends.
   layer: ModelHub.layer,
-  stages: [embed, selectDemonstration]
+  stages: [embed, selectDemonstration, finetune]
 })

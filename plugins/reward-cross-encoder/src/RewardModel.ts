@@ -8,14 +8,16 @@ import { Effect } from "effect"
 import type { TrainingTools } from "@embedflow/tensor"
 
 /**
- * LLM-R's reward model: a cross-encoder reads "[CLS] query [SEP] demonstration" and scores how much
- * the demonstration helps the LLM answer the query. Here the encoder backbone is frozen and its
- * pooled embedding of the pair feeds a trainable scoring head.
+ * LLM-R's reward model: a cross-encoder reads "[CLS] query [SEP] gold output [SEP] demonstration"
+ * (the reward model can access the ground-truth label) and scores how much the demonstration helps
+ * the LLM produce the gold output. Two forms (`train` param): a scoring head over a frozen encoder's
+ * pooled embedding of that text (`head`, the cached-features mode), or the real cross-encoder with
+ * the transformer itself trained (`backbone` / `lora`, CrossEncoderTraining.ts).
  */
 
-/** The text the backbone embeds for a (query, candidate) pair; the tokenizer adds [CLS] and the final [SEP]. */
-export const pairText = (query: string, candidate: { readonly text: string; readonly output: string }): string =>
-  `${query} [SEP] ${demonstrationText(candidate)}`
+/** The text the model reads for a (query, gold, candidate) triple; the tokenizer adds [CLS] and the final [SEP]. */
+export const pairText = (query: string, gold: string, candidate: { readonly text: string; readonly output: string }): string =>
+  `${query} [SEP] ${gold} [SEP] ${demonstrationText(candidate)}`
 
 export interface TrainOptions {
   /** Negatives per query, sampled from the lower part of its ranking. */
@@ -59,14 +61,14 @@ export const trainingGroups = (
       pool[i] = pool[j]!
       pool[j] = t
     }
-    groups.push({ queryId: q.id, pairs: [ranked[0]!, ...pool.slice(0, take)].map((c) => pairText(q.text, c)) })
+    groups.push({ queryId: q.id, pairs: [ranked[0]!, ...pool.slice(0, take)].map((c) => pairText(q.text, q.gold, c)) })
   }
   return groups
 }
 
 /** Every pair text the training will embed (positives and all possible negatives). */
 export const allPairTexts = (data: ReadonlyArray<ScoredQuery>): Array<string> =>
-  data.flatMap((q) => q.candidates.map((c) => pairText(q.text, c)))
+  data.flatMap((q) => q.candidates.map((c) => pairText(q.text, q.gold, c)))
 
 export interface EpochStats {
   readonly epoch: number
@@ -125,13 +127,13 @@ export const train = (
 export const score = (head: Head, cache: EmbeddingCache.EmbeddingCache, pairs: ReadonlyArray<string>): Float32Array =>
   head.predict(matrix(pairs.length, cache.dim, EmbeddingCache.gather(cache, pairs))).data
 
-/** Rewards of arbitrary (query, demonstration) pairs: embeds the pair texts with the backbone, then scores. */
+/** Rewards of arbitrary (query, gold, demonstration) triples: embeds the pair texts with the backbone, then scores. */
 export const scorePairs = (
   encoder: EncoderShape,
   head: Head,
-  pairs: ReadonlyArray<{ readonly query: string; readonly candidate: { readonly text: string; readonly output: string } }>,
+  pairs: ReadonlyArray<{ readonly query: string; readonly gold: string; readonly candidate: { readonly text: string; readonly output: string } }>,
   batchSize = 64
 ): Effect.Effect<Float32Array, ModelError> => {
-  const texts = pairs.map((p) => pairText(p.query, p.candidate))
+  const texts = pairs.map((p) => pairText(p.query, p.gold, p.candidate))
   return Effect.map(EmbeddingCache.build(encoder, texts, { batchSize }), (cache) => score(head, cache, texts))
 }

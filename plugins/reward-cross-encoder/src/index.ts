@@ -2,6 +2,7 @@ import { Plugin } from "@embedflow/core"
 import { ModelHub } from "@embedflow/models"
 import { score, train } from "./Stages.js"
 
+export { type CrossEncoderOptions, groupListwiseLoss, loadCrossEncoder, trainCrossEncoder } from "./CrossEncoderTraining.js"
 export * as RewardModel from "./RewardModel.js"
 export * as RewardModelFolder from "./RewardModelFolder.js"
 export { score, train } from "./Stages.js"

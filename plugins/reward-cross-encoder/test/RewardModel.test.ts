@@ -26,10 +26,10 @@ describe("trainingGroups", () => {
     const random = () => rng.next()
     for (let trial = 0; trial < 20; trial++) {
       const [g] = trainingGroups([q], { negatives: 3, negativeFrom: 0.5 }, random)
-      expect(g!.pairs[0]).toBe(pairText(q.text, q.candidates[0]!))
+      expect(g!.pairs[0]).toBe(pairText(q.text, q.gold, q.candidates[0]!))
       const negatives = g!.pairs.slice(1)
       expect(new Set(negatives).size).toBe(3)
-      const bottom = q.candidates.slice(5).map((c) => pairText(q.text, c))
+      const bottom = q.candidates.slice(5).map((c) => pairText(q.text, q.gold, c))
       for (const n of negatives) expect(bottom).toContain(n)
     }
   })
@@ -54,7 +54,7 @@ describe("train", () => {
         const q = query(`${prefix}${i}`, Array(8).fill(0))
         const candidates = q.candidates.map((c) => {
           const v = Array.from({ length: dim }, () => rng.normal())
-          texts.push(pairText(q.text, c))
+          texts.push(pairText(q.text, q.gold, c))
           rows.push(...v)
           return { ...c, score: Math.tanh(v.reduce((s, x, k) => s + x * w[k]!, 0)) + 0.3 * v[0]! * v[1]! }
         })
@@ -68,7 +68,7 @@ describe("train", () => {
     expect(history[history.length - 1]!.loss).toBeLessThan(history[0]!.loss)
     let top1 = 0
     for (const q of test) {
-      const s = score(head, cache, q.candidates.map((c) => pairText(q.text, c)))
+      const s = score(head, cache, q.candidates.map((c) => pairText(q.text, q.gold, c)))
       if (s.every((x, j) => j === 0 || x < s[0]!)) top1++
     }
     // 8 candidates: a random scorer ranks the best first 1 time in 8.

@@ -176,7 +176,9 @@ const bertFrom = (config: Record<string, unknown>, graph: OnnxGraph, r: Resolver
     maxPositions: num(config, "max_position_embeddings", where),
     typeVocabSize: num(config, "type_vocab_size", where, 2),
     layerNormEps: num(config, "layer_norm_eps", where, 1e-12),
-    activation: activationFromConfig(String(config.hidden_act ?? "gelu"), where)
+    activation: activationFromConfig(String(config.hidden_act ?? "gelu"), where),
+    // Dropout is opt-in: only a fine-tuning caller that sets hidden_dropout_prob in the config it passes gets it.
+    hiddenDropout: typeof config.embedflow_dropout === "number" ? config.embedflow_dropout : 0
   })
   const prefix = prefixOf(graph, "embeddings.word_embeddings.weight", where, "BERT")
   const denses = new Map([...model.attentionProjections(), ...model.feedForwardProjections()].map((d) => [d.weight.name, d]))
