@@ -1,7 +1,8 @@
 /**
  * Training-step throughput of @embedflow/tensor on cached 384-d embeddings, against the same step in
  * PyTorch CPU (bench/py/infonce_step.py) at the same thread count, in alternating windows of this run.
- * One step is EmbeddingPairTrainer.step, tensor's Linear/InfoNCE path as the trainer plugins run it:
+ * One step is what contrastive-trainer runs per batch: zero grads, the head, embeddingPairLoss (tensor's
+ * pairInfoNce, the trainer's loss), backward, global-norm clipping and the AdamW update:
  * gather the batch rows, head forward, L2 norm, cosine matrix, masked InfoNCE (τ = 0.05), backward,
  * global-norm clipping to 1, AdamW (lr 1e-3, weight decay 0.01) — for batch 64 anchors x (64
  * positives ++ 64 hard negatives), ~2% masked false negatives, with a Linear 384x384 head and a LowRank
@@ -10,7 +11,7 @@
  *   node --conditions=source --import tsx bench/src/train-step.bench.ts [seconds-per-window=0.6]
  */
 import {
-  AdamW, type Backend, EmbeddingPairTrainer, gatherRows, getBackend, type Head, Linear, LowRankResidualAdapter, matrix, Rng, setBackend,
+  AdamW, type Backend, clipGradNorm, embeddingPairLoss, gatherRows, getBackend, type Head, Linear, LowRankResidualAdapter, matrix, Rng, setBackend,
   tsBackend
 } from "@embedflow/tensor"
 import { compare, TorchPeer } from "./torchPeer.js"
@@ -35,14 +36,18 @@ const heads = [
 /** One trainer step per call, with a fresh head and optimizer. */
 const stepper = (make: () => Head): (() => void) => {
   const head = make()
-  const trainer = new EmbeddingPairTrainer(head, { optimizer: new AdamW(head.params(), { lr: 1e-3 }), temperature: 0.05, maxGradNorm: 1 })
+  const optimizer = new AdamW(head.params(), { lr: 1e-3 })
   const stepRng = new Rng(1)
   return () => {
     const idx = stepRng.sample(POOL, B)
     const neg = stepRng.sample(POOL, H)
     const mask = new Uint8Array(B * (B + H))
     for (let k = 0; k < mask.length; k += 53) mask[k] = 1 // ~2% masked false negatives
-    trainer.step({ anchors: gatherRows(cache.anchors, idx), positives: gatherRows(cache.positives, idx), negatives: gatherRows(cache.negatives, neg), mask })
+    optimizer.zeroGrad()
+    const out = embeddingPairLoss(head, { anchors: gatherRows(cache.anchors, idx), positives: gatherRows(cache.positives, idx), negatives: gatherRows(cache.negatives, neg), mask }, { temperature: 0.05 })
+    out.backward()
+    clipGradNorm(head.params(), 1)
+    optimizer.step()
   }
 }
 
