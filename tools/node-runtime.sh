@@ -55,5 +55,5 @@ embedflow_use_node() {
     bin="$(embedflow_node_install)" || return 1
     export PATH="$bin:$PATH"
   fi
-  embedflow_node_ok node || { echo "[node] $(command -v node) is $(node --version); embedflow needs Node >= $EMBEDFLOW_NODE_MIN" >&2; return 1; }
+  embedflow_node_ok node || { echo "[node] $(command -v node) is $(node -p process.versions.node 2>/dev/null); embedflow needs Node >= $EMBEDFLOW_NODE_MIN" >&2; return 1; }
 }
