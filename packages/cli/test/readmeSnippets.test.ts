@@ -17,8 +17,9 @@ const snippet = (readme: string, heading: string): string => {
   return code
 }
 
+// NO_COLOR without FORCE_COLOR (nx sets it): Node >= 22 warns on stderr when both are set.
 const node = (args: Array<string>) =>
-  spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } })
+  spawnSync(process.execPath, ["--import", "tsx", ...args], { cwd: dir, encoding: "utf8", env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined } })
 
 describe("README.md snippets", () => {
   it("'Writing a stage' and 'From code' compile, and run", async () => {
