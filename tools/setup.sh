@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 export ONNXRUNTIME_NODE_INSTALL=skip   # onnxruntime-node's postinstall fetches CUDA files: keep the CPU build
 step() { printf '\n[setup] %s\n' "$*" >&2; }
 
+# 0. Node >= 22.19 first on PATH for everything below: the system Node when recent enough, else the
+#    pinned Node 24 LTS installed from the npm registry into ~/.cache/embedflow/node (tools/node-runtime.sh).
+. tools/node-runtime.sh
+embedflow_use_node
+step "node $(node --version) ($(command -v node))"
+
 # 1. System packages (Debian): native build tools, faiss and BLAS for the faiss addons, and Chromium
 #    for the RAG example's browser test.
 apt_packages=(build-essential cmake libfaiss-dev libopenblas-dev patchelf chromium)

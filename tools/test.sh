@@ -2,6 +2,9 @@
 # The README's test command: set-up, every package's tests through nx, then one summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# Everything below (set-up, nx, vitest, the benches) runs under Node >= 22.19: Node 24 from npm where the system one is older.
+. tools/node-runtime.sh
+embedflow_use_node || exit 1
 # Set-up must leave the tracked files as they were (a fresh clone stays clean after the README's commands).
 tracked() { git status --porcelain --untracked-files=no 2>/dev/null; git diff 2>/dev/null | sha256sum; }
 before=$(tracked)

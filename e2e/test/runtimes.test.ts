@@ -28,7 +28,7 @@ const runUnder = (runtime: "node" | "bun" | "deno"): CheckOutput => {
   const store = mkdtempSync(path.join(os.tmpdir(), `embedflow-${runtime}-`))
   const command = runtime === "node" ? process.execPath : bin(runtime)
   const args = runtime === "deno" ? ["run", ...denoPermissions, script, modelsDir, store] : [script, modelsDir, store]
-  const stdout = execFileSync(command, args, { cwd: root, encoding: "utf8", timeout: 300_000, env: { ...process.env, NO_COLOR: "1" } })
+  const stdout = execFileSync(command, args, { cwd: root, encoding: "utf8", timeout: 300_000, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined } })
   return JSON.parse(stdout.trim().split("\n").at(-1)!) as CheckOutput
 }
 

@@ -40,7 +40,7 @@ describe("embedflow new-plugin scaffold", () => {
     const vitest = spawnSync(process.execPath, [path.join(repo, "node_modules/vitest/vitest.mjs"), "run", "--reporter=default"], {
       cwd: dir,
       encoding: "utf8",
-      env: { ...process.env, NO_COLOR: "1" }
+      env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined }
     })
     // eslint-disable-next-line no-control-regex
     expect(vitest.stdout.replace(/\u001b\[[0-9;]*m/g, "")).toMatch(/Tests\s+1 passed \(1\)/)

@@ -55,7 +55,7 @@ const issuesOf = (error: unknown, prefix: string): Array<{ path: string; message
   return [{ path: prefix, message: String(error) }]
 }
 
-/** Imports a module by URL; the CLI passes one that also loads TypeScript on Node 20 (through tsx). */
+/** Imports a module by URL; the CLI passes one that also loads TypeScript where the runtime does not strip types (through tsx). */
 export type ImportModule = (url: string) => Promise<unknown>
 
 const nativeImport: ImportModule = (url) => import(url)
@@ -63,7 +63,7 @@ const nativeImport: ImportModule = (url) => import(url)
 const importError = (e: unknown, what: string): string => {
   const message = e instanceof Error ? e.message : String(e)
   return (e as { code?: string })?.code === "ERR_UNKNOWN_FILE_EXTENSION"
-    ? `${message} (${what} in TypeScript needs Node >= 22.18, or the embedflow CLI, which loads it through tsx)`
+    ? `${message} (${what} in TypeScript needs Node >= 22.18, Bun or Deno, or the embedflow CLI, which loads it through tsx)`
     : message
 }
 

@@ -27,7 +27,7 @@ interface CheckOutput {
 const run = (runtime: "node" | "bun" | "deno", env: Record<string, string> = {}) => {
   const command = runtime === "node" ? process.execPath : bin(runtime)
   const args = runtime === "deno" ? ["run", "-A", script] : [script]
-  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" }
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined }
   for (const key of ["EMBEDFLOW_BACKEND", "EMBEDFLOW_THREADS", "EMBEDFLOW_TENSOR_ADDON"]) delete base[key]
   const r = spawnSync(command, args, { cwd: root, encoding: "utf8", timeout: 120_000, env: { ...base, ...env } })
   const lastLine = r.stdout.trim().split("\n").at(-1) ?? ""
