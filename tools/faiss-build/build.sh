@@ -90,21 +90,8 @@ if [[ $FORCE == 0 && -f "$CACHE/.complete" ]]; then
   exit 0
 fi
 
-ensure_apt_packages() {
-  local missing=()
-  for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-  done
-  [[ ${#missing[@]} == 0 ]] && return 0
-  local sudo=()
-  if [[ $(id -u) != 0 ]]; then
-    command -v sudo >/dev/null || die "missing apt packages (${missing[*]}) and not root: install them first"
-    sudo=(sudo)
-  fi
-  log "apt-get install ${missing[*]}"
-  "${sudo[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-}
+# shellcheck source=../lib/apt.sh
+source "$ROOT/tools/lib/apt.sh"
 
 # cmake-js compile of one project into $2 (build dir); the binaries land in $2/Release.
 cmake_js() {

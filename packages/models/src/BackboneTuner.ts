@@ -23,6 +23,21 @@ import type { LoadOptions } from "./ModelSource.js"
 
 export type TuningMode = "backbone" | "lora"
 
+/** The settings a stage that tunes a backbone takes from its params (epochs of batches, AdamW, warm-up, LoRA rank). */
+export interface TuningSettings {
+  readonly mode: TuningMode
+  readonly epochs: number
+  /** Queries (or sentences) per optimizer step. */
+  readonly batchSize: number
+  readonly lr: number
+  readonly weightDecay: number
+  readonly warmupRatio: number
+  readonly loraRank: number
+  readonly maxLength: number
+  readonly chunkSize: number
+  readonly seed: number
+}
+
 export interface BackboneTunerOptions {
   readonly mode: TuningMode
   readonly pooling: PoolingKind

@@ -39,7 +39,7 @@ export {
   makeLanguageModel,
   promptText
 } from "./EffectAi.js"
-export { BACKBONE_FILE, BackboneTuner, type BackboneTunerOptions, type SequenceGroup, type TuningMode } from "./BackboneTuner.js"
+export { BACKBONE_FILE, BackboneTuner, type BackboneTunerOptions, type SequenceGroup, type TuningMode, type TuningSettings } from "./BackboneTuner.js"
 export * as EmbeddingCache from "./EmbeddingCache.js"
 export { ModelError } from "./ModelError.js"
 export { layerModelHub, makeModelHub, ModelHub, type ModelHubOptions, type ModelHubShape } from "./ModelHub.js"

@@ -5,7 +5,7 @@
  * the head mode uses (Objective.ts); gradients reach the layers through models' BackboneTuner.
  */
 import { Ports } from "@embedflow/core"
-import { BackboneTuner, type ModelError, type TuningMode } from "@embedflow/models"
+import { BackboneTuner, type ModelError, type TuningSettings } from "@embedflow/models"
 import { l2Normalize, matrix, Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
 import { type DistillEpoch, objectiveBatchOf, queryText, rankAgreementBy } from "./KlDistiller.js"
@@ -13,18 +13,8 @@ import { objective, type ObjectiveOptions } from "./Objective.js"
 
 type ScoredQuery = Ports.ScoredQuery
 
-export interface BackboneDistillOptions extends ObjectiveOptions {
-  readonly mode: TuningMode
+export interface BackboneDistillOptions extends ObjectiveOptions, TuningSettings {
   readonly pooling: "cls" | "mean"
-  readonly epochs: number
-  readonly batchSize: number
-  readonly lr: number
-  readonly weightDecay: number
-  readonly warmupRatio: number
-  readonly loraRank: number
-  readonly maxLength: number
-  readonly chunkSize: number
-  readonly seed: number
 }
 
 export interface BackboneDistillResult {

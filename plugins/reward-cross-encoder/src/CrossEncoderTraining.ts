@@ -7,27 +7,16 @@
  * transformers.js user) reads it like an encoder.
  */
 import { Ports } from "@embedflow/core"
-import { BackboneTuner, type ModelError, type TuningMode } from "@embedflow/models"
+import { BackboneTuner, type ModelError, type TuningSettings } from "@embedflow/models"
 import { type GroupLoss, Linear, listwiseCrossEntropy, type Matrix, matrix, Rng } from "@embedflow/tensor"
 import { Effect } from "effect"
 import { type EpochStats, type TrainingGroup, trainingGroups } from "./RewardModel.js"
 
 type ScoredQuery = Ports.ScoredQuery
 
-export interface CrossEncoderOptions {
-  readonly mode: TuningMode
+export interface CrossEncoderOptions extends TuningSettings {
   readonly negatives: number
   readonly negativeFrom: number
-  readonly epochs: number
-  /** Queries per optimizer step. */
-  readonly batchSize: number
-  readonly lr: number
-  readonly weightDecay: number
-  readonly warmupRatio: number
-  readonly loraRank: number
-  readonly maxLength: number
-  readonly chunkSize: number
-  readonly seed: number
 }
 
 /**
