@@ -1,5 +1,5 @@
 // `PortType` is in scope so that declaration emit can name these stages' port types (TS2742).
-import { NonNegativeInt, Plugin, Ports, PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
+import { NonNegativeInt, Params, Ports, PortType, PositiveInt, PositiveNumber, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { makeBiographies } from "./Biographies.js"
@@ -25,10 +25,8 @@ export const biographies = Stage.make({
   params: Schema.Struct({
     trainPeople: withDefault(PositiveInt, 60),
     testPeople: withDefault(PositiveInt, 20),
-    /** Paraphrase templates per fact drawn from (1..4). */
-    templates: withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 4 })), 4),
-    /** Overrides the node's seed (a replication over seeds sets it). */
-    seed: Schema.optionalKey(NonNegativeInt)
+    templates: Params.describe(withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 4 })), 4), "Paraphrase templates per fact drawn from (1..4)."),
+    seed: Schema.optionalKey(Params.describe(NonNegativeInt, "Overrides the node's seed (a replication over seeds sets it)."))
   }),
   inputs: {},
   outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, vocabulary: Ports.Texts },
@@ -50,10 +48,8 @@ export const curriculum = Stage.make({
     "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (train doc then its QA, then test docs), QA-only PIT, QA then docs",
   params: Schema.Struct({
     method: Schema.Literals(methods),
-    /** Epochs over the documents to learn (and the baselines' document phases). */
-    documentEpochs: withDefault(PositiveInt, 40),
-    /** Epochs of the (pre-)instruction-tuning phases. */
-    instructionEpochs: withDefault(PositiveInt, 40)
+    documentEpochs: Params.describe(withDefault(PositiveInt, 40), "Epochs over the documents to learn (and the baselines' document phases)."),
+    instructionEpochs: Params.describe(withDefault(PositiveInt, 40), "Epochs of the (pre-)instruction-tuning phases.")
   }),
   inputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts },
   outputs: { curriculum: CurriculumPort },
@@ -78,14 +74,10 @@ export const trainLm = Stage.make({
     numLayers: withDefault(PositiveInt, 2),
     numHeads: withDefault(PositiveInt, 4),
     intermediateSize: withDefault(PositiveInt, 128),
-    /** Context length: training sequences are packed up to it; k-shot prompts must fit in it. */
-    maxPositions: withDefault(PositiveInt, 128),
-    /** Packed sequences per step. */
-    batchSize: withDefault(PositiveInt, 2),
-    /** Peak learning rate of the first phase (training from scratch). */
-    lr: withDefault(PositiveNumber, 1e-2),
-    /** Peak learning rate of the later phases (continuing from the trained model). */
-    continuationLr: withDefault(PositiveNumber, 1e-3),
+    maxPositions: Params.describe(withDefault(PositiveInt, 128), "Context length: training sequences are packed up to it; k-shot prompts must fit in it."),
+    batchSize: Params.describe(withDefault(PositiveInt, 2), "Packed sequences per step."),
+    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of the first phase (training from scratch)."),
+    continuationLr: Params.describe(withDefault(PositiveNumber, 1e-3), "Peak learning rate of the later phases (continuing from the trained model)."),
     weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
     seed: Schema.optionalKey(NonNegativeInt)
@@ -118,8 +110,7 @@ export const evaluateQa = Stage.make({
   version: "1",
   description: "k-shot closed-book QA with greedy decoding; exact match (%) of the answers, overall and per relation",
   params: Schema.Struct({
-    /** Demonstrations per question (the PIT paper: 5). */
-    k: withDefault(NonNegativeInt, 5),
+    k: Params.describe(withDefault(NonNegativeInt, 5), "Demonstrations per question (the PIT paper: 5)."),
     maxNewTokens: withDefault(PositiveInt, 8),
     batchSize: withDefault(PositiveInt, 64),
     seed: Schema.optionalKey(NonNegativeInt)
@@ -166,11 +157,4 @@ export const compare = Stage.make({
       for (const row of table) yield* ctx.log(`${row.method.padEnd(24)} ${row.exactMatch.toFixed(1)} ± ${row.sd.toFixed(1)} (${row.runs} run${row.runs > 1 ? "s" : ""})`)
       return { report: { table } }
     })
-})
-
-export const plugin = Plugin.make({
-  name: "pit",
-  version: "0.1.0",
-  description: "Pre-Instruction-Tuning (Jiang et al., ACL 2024): synthetic biographies, the compared curricula, a small GPT trained from scratch, k-shot exact-match QA",
-  stages: [biographies, curriculum, trainLm, evaluateQa, compare]
 })
