@@ -95,6 +95,13 @@ export interface Backend {
   l2NormalizeRowsBackward(
     rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array
   ): void
+  /**
+   * Exact GELU, y_i = ½x_i(1 + erf(x_i/√2)) for i < n, in float64 per element (erf: internal/erf.ts's
+   * Chebyshev fit, the same coefficients in every backend; agreement within float32 rounding).
+   */
+  geluErf(n: number, x: Float32Array, y: Float32Array): void
+  /** Its backward: dx_i = dy_i·(½(1 + erf(x_i/√2)) + x_i·φ(x_i)), φ the standard normal density. */
+  geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
   /** Threads the kernels use. */
   threads(): number
   /** Sets the thread count (the TypeScript backend is single-threaded and only accepts 1). */

@@ -295,3 +295,47 @@ describe("matmul, matmulAtB, matmulABt dispatch to the selected backend", () => 
     })
   })
 })
+
+describe("exact GELU", () => {
+  it("forward and backward agree across backends within float32 rounding and match a float64 reference", () => {
+    const n = 1037
+    const x = testData(n, 31)
+    for (let i = 0; i < n; i++) x[i] *= 8 // spread over [-8, 8): both tails and the middle
+    x[0] = 0
+    x[1] = -20
+    x[2] = 20
+    const dy = testData(n, 32)
+    const out = backends.map((backend) => {
+      const y = new Float32Array(n), dx = new Float32Array(n)
+      backend.geluErf(n, x, y)
+      backend.geluErfBackward(n, x, dy, dx)
+      return { y, dx }
+    })
+    // float64 reference: erf from its Taylor series / continued fraction is overkill here; a 2000-panel
+    // Simpson integral of the normal density gives Φ to ~1e-12 independently of the Chebyshev fit.
+    const phi = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI)
+    const Phi = (v: number) => {
+      const a = Math.min(0, v), b = Math.max(0, v), m = 2000, h = (b - a) / m
+      let s = phi(a) + phi(b)
+      for (let k = 1; k < m; k++) s += (k % 2 ? 4 : 2) * phi(a + k * h)
+      const area = (s * h) / 3
+      return v >= 0 ? 0.5 + area : 0.5 - area
+    }
+    for (let i = 0; i < n; i++) {
+      const xi = x[i], cdf = Phi(xi)
+      const y = xi * cdf, dx = dy[i] * (cdf + xi * phi(xi))
+      for (const o of out) {
+        expect(Math.abs(o.y[i] - y)).toBeLessThan(2e-6 * Math.max(1, Math.abs(y)))
+        expect(Math.abs(o.dx[i] - dx)).toBeLessThan(2e-6 * Math.max(1, Math.abs(dx)))
+      }
+      expect(Math.abs(out[1].y[i] - out[0].y[i])).toBeLessThanOrEqual(2 ** -23 * Math.max(1e-30, Math.abs(out[0].y[i])))
+      expect(Math.abs(out[1].dx[i] - out[0].dx[i])).toBeLessThanOrEqual(2 ** -23 * Math.max(1e-30, Math.abs(out[0].dx[i])))
+    }
+    expect(out[0].y[1]).toBeCloseTo(0, 6)
+    expect(out[0].y[2]).toBe(20)
+    for (const backend of backends) {
+      expect(() => backend.geluErf(n, x, new Float32Array(10)), backend.name).toThrow(RangeError)
+      expect(() => backend.geluErfBackward(n, x, dy, new Float32Array(10)), backend.name).toThrow(RangeError)
+    }
+  })
+})

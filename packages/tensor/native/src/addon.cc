@@ -329,6 +329,62 @@ Napi::Value L2NormalizeRowsBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Exact GELU and its derivative, per element in float64 with internal/erf.ts's Chebyshev fit of erfc
+// (same coefficients, same order), so both backends agree to float32 rounding. Cloned per ISA.
+inline double erfFit(double x) {
+  double z = std::fabs(x);
+  double t = 1 / (1 + 0.5 * z);
+  double erfc = t * std::exp(-z * z - 1.26551223 +
+                             t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+                             t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}
+
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void geluErfLoop(int64_t n, const float* x, float* y) {
+  for (int64_t i = 0; i < n; i++) {
+    double xi = x[i];
+    y[i] = static_cast<float>(0.5 * xi * (1 + erfFit(xi * kInvSqrt2)));
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void geluErfBackwardLoop(int64_t n, const float* x, const float* dy, float* dx) {
+  for (int64_t i = 0; i < n; i++) {
+    double xi = x[i];
+    dx[i] = static_cast<float>(static_cast<double>(dy[i]) * (0.5 * (1 + erfFit(xi * kInvSqrt2)) + xi * kInvSqrt2Pi * std::exp(-0.5 * xi * xi)));
+  }
+}
+
+// geluErf(n, x, y): y = x·Φ(x) element-wise.
+Napi::Value GeluErf(const Napi::CallbackInfo& info) {
+  const char* fn = "geluErf";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View x = floats(info[1], fn, "x");
+  View y = floats(info[2], fn, "y");
+  requireLength(info.Env(), fn, "x", x.length, n);
+  requireLength(info.Env(), fn, "y", y.length, n);
+  geluErfLoop(n, x.data, y.data);
+  return info.Env().Undefined();
+}
+
+// geluErfBackward(n, x, dy, dx): dx = dy·(Φ(x) + x·φ(x)) element-wise.
+Napi::Value GeluErfBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "geluErfBackward";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View x = floats(info[1], fn, "x");
+  View dy = floats(info[2], fn, "dy");
+  View dx = floats(info[3], fn, "dx");
+  requireLength(info.Env(), fn, "x", x.length, n);
+  requireLength(info.Env(), fn, "dy", dy.length, n);
+  requireLength(info.Env(), fn, "dx", dx.length, n);
+  geluErfBackwardLoop(n, x.data, dy.data, dx.data);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = integer(info[0], "setThreads", "threads", 1);
   openblas_set_num_threads(static_cast<int>(n));
@@ -350,6 +406,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, Adamw, "adamw"));
   exports.Set("l2NormalizeRows", Napi::Function::New(env, L2NormalizeRows, "l2NormalizeRows"));
   exports.Set("l2NormalizeRowsBackward", Napi::Function::New(env, L2NormalizeRowsBackward, "l2NormalizeRowsBackward"));
+  exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
+  exports.Set("geluErfBackward", Napi::Function::New(env, GeluErfBackward, "geluErfBackward"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";

@@ -30,6 +30,8 @@ interface NativeAddon {
   ): void
   l2NormalizeRows(rows: number, cols: number, x: Float32Array, y: Float32Array, norms: Float64Array, eps: number): void
   l2NormalizeRowsBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array): void
+  geluErf(n: number, x: Float32Array, y: Float32Array): void
+  geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
   setThreads(n: number): void
   getThreads(): number
   readonly library: string
@@ -82,6 +84,8 @@ export const loadNativeBackend = (): Backend => {
     },
     l2NormalizeRows: (rows, cols, x, y, norms, eps) => addon.l2NormalizeRows(rows, cols, x, y, norms, eps),
     l2NormalizeRowsBackward: (rows, cols, y, dy, norms, eps, dx) => addon.l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx),
+    geluErf: (n, x, y) => addon.geluErf(n, x, y),
+    geluErfBackward: (n, x, dy, dx) => addon.geluErfBackward(n, x, dy, dx),
     threads: () => addon.getThreads(),
     setThreads: (n) => addon.setThreads(n)
   }

@@ -9,7 +9,11 @@
  * panel stays in L2 and the C rows in L1. Aᵀ·Bᵀ (unused by the layers) is a plain strided loop.
  */
 import type { Backend, BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
-import { checkAdamw, checkBatched, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+import { erf } from "./erf.js"
+import { checkAdamw, checkBatched, checkElementwise, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+
+const INV_SQRT2 = Math.SQRT1_2
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
 
 /** Column block for the axpy kernel: 4 C rows x 256 floats = 4 KiB stays in L1. */
 const NB = 256
@@ -224,6 +228,20 @@ export const tsBackend: Backend = {
       for (let j = 0; j < cols; j++) dot += y[o + j] * dy[o + j]
       const inv = 1 / norm
       for (let j = 0; j < cols; j++) dx[o + j] = (dy[o + j] - y[o + j] * dot) * inv
+    }
+  },
+  geluErf: (n, x, y) => {
+    checkElementwise("geluErf", n, ["x", x], ["y", y])
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]
+      y[i] = 0.5 * xi * (1 + erf(xi * INV_SQRT2))
+    }
+  },
+  geluErfBackward: (n, x, dy, dx) => {
+    checkElementwise("geluErfBackward", n, ["x", x], ["dy", dy], ["dx", dx])
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]
+      dx[i] = dy[i] * (0.5 * (1 + erf(xi * INV_SQRT2)) + xi * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi))
     }
   },
   threads: () => 1,

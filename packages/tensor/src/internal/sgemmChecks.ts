@@ -89,3 +89,11 @@ export const checkRows = (fn: string, rows: number, cols: number, norms: Float64
     if (!(a instanceof Float32Array) || a.length < rows * cols) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${rows} x ${cols} values`)
   }
 }
+
+/** An element-wise kernel's operands: each a Float32Array of at least n values. */
+export const checkElementwise = (fn: string, n: number, ...arrays: ReadonlyArray<readonly [string, Float32Array]>): void => {
+  requireInt(fn, "n", n, 0)
+  for (const [what, a] of arrays) {
+    if (!(a instanceof Float32Array) || a.length < n) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${n} values`)
+  }
+}
