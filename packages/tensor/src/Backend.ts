@@ -102,6 +102,15 @@ export interface Backend {
   geluErf(n: number, x: Float32Array, y: Float32Array): void
   /** Its backward: dx_i = dy_i·(½(1 + erf(x_i/√2)) + x_i·φ(x_i)), φ the standard normal density. */
   geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
+  /**
+   * Inverted-dropout forward on n elements from xoshiro128** state `state` (4 words, advanced in place
+   * exactly as `Rng.next()` would be, two draws per element): keep_i = (u_i >= p), y_i = keep_i ? x_i·scale : 0
+   * (x_i·scale in float64, rounded once). Bit-identical on every backend; keep[keepOffset + i], x[xOffset + i], y[yOffset + i].
+   */
+  dropout(
+    n: number, p: number, scale: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
+    keep: Uint8Array, keepOffset: number
+  ): void
   /** Threads the kernels use. */
   threads(): number
   /** Sets the thread count (the TypeScript backend is single-threaded and only accepts 1). */

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import {
-  type Backend, getBackend, loadNativeBackend, matmul, matmulABt, matmulAtB, matrix, type SgemmArgs, setBackend, sliceRows, tsBackend
+  type Backend, getBackend, loadNativeBackend, matmul, matmulABt, matmulAtB, matrix, Rng, type SgemmArgs, setBackend, sliceRows, tsBackend
 } from "../src/index.js"
 import { testData } from "./reference.js"
 
@@ -339,3 +339,40 @@ describe("exact GELU", () => {
     }
   })
 })
+
+describe("dropout", () => {
+  it("draws the masks Rng.next() draws, bit-identically on both backends, and advances the state the same", () => {
+    const n = 4099, p = 0.1, scale = 1 / (1 - p), off = 7
+    const x = testData(n + off, 41)
+    const reference = new Rng(123)
+    const keepRef = new Uint8Array(n), yRef = new Float32Array(n)
+    for (let i = 0; i < n; i++) {
+      if (reference.next() >= p) {
+        keepRef[i] = 1
+        yRef[i] = x[off + i] * scale
+      }
+    }
+    for (const backend of backends) {
+      const rng = new Rng(123)
+      const state = rng.getState()
+      const y = new Float32Array(n + 3).fill(NaN), keep = new Uint8Array(n + 5).fill(9)
+      backend.dropout(n, p, scale, state, x, off, y, 3, keep, 5)
+      rng.setState(state)
+      expect(keep.subarray(5), backend.name).toEqual(keepRef)
+      expect(y.subarray(3), backend.name).toEqual(yRef)
+      expect(Array.from(keep.subarray(0, 5))).toEqual([9, 9, 9, 9, 9])
+      expect(rng.next(), backend.name).toBe(rngAfter(123, 2 * n))
+      const dropped = keepRef.reduce((s, k) => s + (1 - k), 0) / n
+      expect(Math.abs(dropped - p)).toBeLessThan(0.02)
+      expect(() => backend.dropout(n, p, scale, new Uint32Array(3), x, off, y, 3, keep, 5), backend.name).toThrow()
+      expect(() => backend.dropout(n, p, scale, rng.getState(), x, off, y, 3, new Uint8Array(n), 5), backend.name).toThrow(RangeError)
+    }
+  })
+})
+
+/** The uniform that follows `draws` uint32 draws of Rng(seed). */
+const rngAfter = (seed: number, draws: number): number => {
+  const r = new Rng(seed)
+  for (let i = 0; i < draws; i++) r.nextUint32()
+  return r.next()
+}

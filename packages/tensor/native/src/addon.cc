@@ -419,6 +419,62 @@ Napi::Value GeluErfBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// xoshiro128** (Rng.ts's nextUint32) and Rng.next()'s 53-bit double from two draws, so the native
+// dropout masks are the TypeScript ones bit for bit (a GradCache replay may run on either backend).
+inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+inline uint32_t xoshiroNext(uint32_t s[4]) {
+  uint32_t result = rotl32(s[1] * 5, 7) * 9;
+  uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+void dropoutLoop(int64_t n, double p, double scale, uint32_t st[4], const float* x, float* y, uint8_t* keep) {
+  uint32_t s[4] = {st[0], st[1], st[2], st[3]};
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t a = xoshiroNext(s) >> 5;
+    uint32_t b = xoshiroNext(s) >> 6;
+    double u = (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) / 9007199254740992.0;
+    bool kept = u >= p;
+    keep[i] = kept ? 1 : 0;
+    y[i] = kept ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+  }
+  for (int k = 0; k < 4; k++) st[k] = s[k];
+}
+
+// dropout(n, p, scale, state, x, xOff, y, yOff, keep, keepOff): keep_i = u_i >= p, y_i = keep_i ? x_i·scale : 0.
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  const char* fn = "dropout";
+  int64_t n = integer(info[0], fn, "n", 0);
+  double p = number(info[1], fn, "p");
+  double scale = number(info[2], fn, "scale");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[3].As<Napi::TypedArray>().ElementLength() != 4) {
+    throw Napi::TypeError::New(info.Env(), "dropout: state must be a Uint32Array of 4 words");
+  }
+  uint32_t* state = info[3].As<Napi::Uint32Array>().Data();
+  View x = floats(info[4], fn, "x");
+  int64_t xOff = integer(info[5], fn, "x offset", 0);
+  View y = floats(info[6], fn, "y");
+  int64_t yOff = integer(info[7], fn, "y offset", 0);
+  if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "dropout: keep must be a Uint8Array");
+  }
+  auto keep = info[8].As<Napi::Uint8Array>();
+  int64_t keepOff = integer(info[9], fn, "keep offset", 0);
+  requireLength(info.Env(), fn, "x", x.length - xOff, n);
+  requireLength(info.Env(), fn, "y", y.length - yOff, n);
+  requireLength(info.Env(), fn, "keep", static_cast<int64_t>(keep.ElementLength()) - keepOff, n);
+  dropoutLoop(n, p, scale, state, x.data + xOff, y.data + yOff, keep.Data() + keepOff);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = integer(info[0], "setThreads", "threads", 1);
   openblas_set_num_threads(static_cast<int>(n));
@@ -442,6 +498,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("l2NormalizeRowsBackward", Napi::Function::New(env, L2NormalizeRowsBackward, "l2NormalizeRowsBackward"));
   exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
   exports.Set("geluErfBackward", Napi::Function::New(env, GeluErfBackward, "geluErfBackward"));
+  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Backend } from "../Backend.js"
-import { checkAdamw } from "./sgemmChecks.js"
+import { checkAdamw, checkDropout } from "./sgemmChecks.js"
 
 /** The C++ functions of native/src/addon.cc (positional arguments, checked there). */
 interface NativeAddon {
@@ -32,6 +32,10 @@ interface NativeAddon {
   l2NormalizeRowsBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array): void
   geluErf(n: number, x: Float32Array, y: Float32Array): void
   geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
+  dropout(
+    n: number, p: number, scale: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
+    keep: Uint8Array, keepOffset: number
+  ): void
   setThreads(n: number): void
   getThreads(): number
   readonly library: string
@@ -86,6 +90,10 @@ export const loadNativeBackend = (): Backend => {
     l2NormalizeRowsBackward: (rows, cols, y, dy, norms, eps, dx) => addon.l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx),
     geluErf: (n, x, y) => addon.geluErf(n, x, y),
     geluErfBackward: (n, x, dy, dx) => addon.geluErfBackward(n, x, dy, dx),
+    dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {
+      checkDropout(n, p, state, x, xOffset, y, yOffset, keep, keepOffset)
+      addon.dropout(n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset)
+    },
     threads: () => addon.getThreads(),
     setThreads: (n) => addon.setThreads(n)
   }

@@ -10,7 +10,7 @@
  */
 import type { Backend, BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
 import { erf } from "./erf.js"
-import { checkAdamw, checkBatched, checkElementwise, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+import { checkAdamw, checkBatched, checkDropout, checkElementwise, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
 
 const INV_SQRT2 = Math.SQRT1_2
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
@@ -243,6 +243,30 @@ export const tsBackend: Backend = {
       const xi = x[i]
       dx[i] = dy[i] * (0.5 * (1 + erf(xi * INV_SQRT2)) + xi * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi))
     }
+  },
+  dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {
+    checkDropout(n, p, state, x, xOffset, y, yOffset, keep, keepOffset)
+    // xoshiro128** on locals (Rng.nextUint32 unrolled), two draws per element as in Rng.next()
+    let s0 = state[0] | 0, s1 = state[1] | 0, s2 = state[2] | 0, s3 = state[3] | 0
+    for (let i = 0; i < n; i++) {
+      let r = Math.imul(s1, 5)
+      const a = Math.imul((r << 7) | (r >>> 25), 9) >>> 0
+      let t = s1 << 9
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21)
+      r = Math.imul(s1, 5)
+      const b = Math.imul((r << 7) | (r >>> 25), 9) >>> 0
+      t = s1 << 9
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21)
+      const u = ((a >>> 5) * 67108864 + (b >>> 6)) / 9007199254740992
+      if (u >= p) {
+        keep[keepOffset + i] = 1
+        y[yOffset + i] = x[xOffset + i] * scale
+      } else {
+        keep[keepOffset + i] = 0
+        y[yOffset + i] = 0
+      }
+    }
+    state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3
   },
   threads: () => 1,
   setThreads: (n) => {

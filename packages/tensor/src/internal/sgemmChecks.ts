@@ -97,3 +97,16 @@ export const checkElementwise = (fn: string, n: number, ...arrays: ReadonlyArray
     if (!(a instanceof Float32Array) || a.length < n) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${n} values`)
   }
 }
+
+/** dropout's operands: a 4-word state, and n values past each offset. */
+export const checkDropout = (
+  n: number, p: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number, keep: Uint8Array, keepOffset: number
+): void => {
+  requireInt("dropout", "n", n, 0)
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`)
+  if (!(state instanceof Uint32Array) || state.length !== 4) throw new RangeError("dropout: state must be a Uint32Array of 4 words")
+  checkVector("dropout", "x", n, x, xOffset)
+  checkVector("dropout", "y", n, y, yOffset)
+  requireInt("dropout", "keep offset", keepOffset, 0)
+  if (!(keep instanceof Uint8Array) || keepOffset + n > keep.length) throw new RangeError(`dropout: keep must be a Uint8Array of at least ${keepOffset + n} values`)
+}

@@ -115,12 +115,9 @@ export class MultiHeadAttention {
       }
       let probs = scores
       if (probsUsed !== undefined && dropKeep !== undefined) {
-        const base = b * block
-        for (let t = 0; t < block; t++) {
-          const kept = ctx.rng!.next() >= this.dropout
-          dropKeep[base + t] = kept ? 1 : 0
-          probsUsed[t] = kept ? sd[base + t] * keepScale : 0
-        }
+        const state = ctx.rng!.getState()
+        getBackend().dropout(block, this.dropout, keepScale, state, sd, b * block, probsUsed, 0, dropKeep, b * block) // draws as rng.next() would
+        ctx.rng!.setState(state)
         probs = { data: probsUsed, offset: 0, ld: S, stride: S * S }
       }
       headProducts(nh, false, false, S, d, S, 1, probs, seqOf(v.data, b), seqOf(out.data, b))
