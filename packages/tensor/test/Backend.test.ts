@@ -376,3 +376,49 @@ const rngAfter = (seed: number, draws: number): number => {
   for (let i = 0; i < draws; i++) r.nextUint32()
   return r.next()
 }
+
+describe("LayerNorm", () => {
+  it("forward and backward are bit-identical on both backends and match float64", () => {
+    const rows = 9, cols = 387, eps = 1e-12
+    const x = testData(rows * cols, 51), gamma = testData(cols, 52), beta = testData(cols, 53), dy = testData(rows * cols, 54)
+    for (let i = 0; i < cols; i++) x[i] = 3 + 1e-3 * x[i] // a row with a large mean and small spread
+    const out = backends.map((backend) => {
+      const y = new Float32Array(rows * cols), xhat = new Float32Array(rows * cols), rstd = new Float64Array(rows)
+      const dx = new Float32Array(rows * cols), dGamma = testData(cols, 55), dBeta = testData(cols, 56)
+      backend.layerNorm(rows, cols, x, gamma, beta, eps, y, xhat, rstd)
+      const yNoKeep = new Float32Array(rows * cols)
+      backend.layerNorm(rows, cols, x, gamma, beta, eps, yNoKeep, undefined, new Float64Array(rows))
+      expect(yNoKeep, backend.name).toEqual(y)
+      backend.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma, dBeta)
+      const dxFrozen = new Float32Array(rows * cols)
+      backend.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dxFrozen, undefined, undefined)
+      expect(dxFrozen, backend.name).toEqual(dx)
+      return { y, xhat, rstd, dx, dGamma, dBeta }
+    })
+    for (const key of ["y", "xhat", "rstd", "dx", "dGamma", "dBeta"] as const) expect(out[1][key], key).toEqual(out[0][key])
+    const dGamma0 = testData(cols, 55), dBeta0 = testData(cols, 56)
+    for (let i = 0; i < rows; i++) {
+      const row = Array.from(x.subarray(i * cols, (i + 1) * cols))
+      const mean = row.reduce((s, v) => s + v, 0) / cols
+      const sigma = Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / cols + eps)
+      const h = row.map((v) => (v - mean) / sigma)
+      const g = h.map((_, j) => dy[i * cols + j] * gamma[j])
+      const mG = g.reduce((s, v) => s + v, 0) / cols, mGx = g.reduce((s, v, j) => s + v * h[j], 0) / cols
+      for (let j = 0; j < cols; j++) {
+        const y = h[j] * gamma[j] + beta[j], dx = (g[j] - mG - h[j] * mGx) / sigma
+        expect(Math.abs(out[0].y[i * cols + j] - y)).toBeLessThan(1e-5 * Math.max(1, Math.abs(y)))
+        expect(Math.abs(out[0].dx[i * cols + j] - dx)).toBeLessThan(1e-4 * Math.max(1, Math.abs(dx)))
+        dGamma0[j] += dy[i * cols + j] * h[j]
+        dBeta0[j] += dy[i * cols + j]
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      expect(Math.abs(out[0].dGamma[j] - dGamma0[j])).toBeLessThan(1e-4 * Math.max(1, Math.abs(dGamma0[j])))
+      expect(Math.abs(out[0].dBeta[j] - dBeta0[j])).toBeLessThan(1e-5 * Math.max(1, Math.abs(dBeta0[j])))
+    }
+    for (const backend of backends) {
+      expect(() => backend.layerNorm(rows, cols, x, gamma, new Float32Array(3), eps, new Float32Array(rows * cols), undefined, new Float64Array(rows)), backend.name).toThrow(RangeError)
+      expect(() => backend.layerNormBackward(rows, cols, dy, new Float32Array(5), new Float64Array(rows), gamma, new Float32Array(rows * cols), undefined, undefined), backend.name).toThrow(RangeError)
+    }
+  })
+})

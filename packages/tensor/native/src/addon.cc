@@ -475,6 +475,100 @@ Napi::Value Dropout(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// LayerNorm in the TypeScript backend's exact float64 order (sequential row sums, element-wise
+// products rounded to float32 where TS stores them), so both backends give the same bits.
+void layerNormLoop(int64_t rows, int64_t n, const float* x, const float* g, const float* b, double eps, float* y, float* xhat,
+                   double* rstd) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xi = x + i * n;
+    double mean = 0;
+    for (int64_t j = 0; j < n; j++) mean += xi[j];
+    mean /= static_cast<double>(n);
+    double v = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double d = xi[j] - mean;
+      v += d * d;
+    }
+    double r = 1 / std::sqrt(v / static_cast<double>(n) + eps);
+    rstd[i] = r;
+    float* yi = y + i * n;
+    if (xhat != nullptr) {
+      float* hi = xhat + i * n;
+      for (int64_t j = 0; j < n; j++) {
+        double h = (xi[j] - mean) * r;
+        hi[j] = static_cast<float>(h);
+        yi[j] = static_cast<float>(h * g[j] + b[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < n; j++) yi[j] = static_cast<float>(((xi[j] - mean) * r) * g[j] + b[j]);
+    }
+  }
+}
+
+void layerNormBackwardLoop(int64_t rows, int64_t n, const float* dY, const float* xhat, const double* rstd, const float* gamma, float* dX,
+                           float* dg, float* db) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* dyi = dY + i * n;
+    const float* hi = xhat + i * n;
+    double sumG = 0, sumGx = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double dy = dyi[j], h = hi[j];
+      double gj = dy * gamma[j];
+      sumG += gj;
+      sumGx += gj * h;
+    }
+    if (dg != nullptr) for (int64_t j = 0; j < n; j++) dg[j] = static_cast<float>(dg[j] + static_cast<double>(dyi[j]) * hi[j]);
+    if (db != nullptr) for (int64_t j = 0; j < n; j++) db[j] = static_cast<float>(db[j] + static_cast<double>(dyi[j]));
+    double mG = sumG / static_cast<double>(n), mGx = sumGx / static_cast<double>(n), r = rstd[i];
+    float* dxi = dX + i * n;
+    for (int64_t j = 0; j < n; j++) dxi[j] = static_cast<float>((static_cast<double>(dyi[j]) * gamma[j] - mG - hi[j] * mGx) * r);
+  }
+}
+
+// An optional Float32Array argument (null/undefined = absent).
+float* optionalFloats(const Napi::Value& v, const char* fn, const char* what, int64_t need) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  View a = floats(v, fn, what);
+  requireLength(v.Env(), fn, what, a.length, need);
+  return a.data;
+}
+
+// layerNorm(rows, cols, x, gamma, beta, eps, y, xhat|null, rstd)
+Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNorm";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 1);
+  View x = floats(info[2], fn, "x"), g = floats(info[3], fn, "gamma"), b = floats(info[4], fn, "beta");
+  double eps = number(info[5], fn, "eps");
+  View y = floats(info[6], fn, "y");
+  float* xhat = optionalFloats(info[7], fn, "xhat", rows * cols);
+  View64 rstd = doubles(info[8], fn, "rstd");
+  requireLength(info.Env(), fn, "x", x.length, rows * cols);
+  requireLength(info.Env(), fn, "y", y.length, rows * cols);
+  requireLength(info.Env(), fn, "gamma", g.length, cols);
+  requireLength(info.Env(), fn, "beta", b.length, cols);
+  requireLength(info.Env(), fn, "rstd", rstd.length, rows);
+  layerNormLoop(rows, cols, x.data, g.data, b.data, eps, y.data, xhat, rstd.data);
+  return info.Env().Undefined();
+}
+
+// layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma|null, dBeta|null)
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNormBackward";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 1);
+  View dy = floats(info[2], fn, "dy"), xhat = floats(info[3], fn, "xhat");
+  View64 rstd = doubles(info[4], fn, "rstd");
+  View gamma = floats(info[5], fn, "gamma"), dx = floats(info[6], fn, "dx");
+  float* dg = optionalFloats(info[7], fn, "dGamma", cols);
+  float* db = optionalFloats(info[8], fn, "dBeta", cols);
+  requireLength(info.Env(), fn, "dy", dy.length, rows * cols);
+  requireLength(info.Env(), fn, "xhat", xhat.length, rows * cols);
+  requireLength(info.Env(), fn, "dx", dx.length, rows * cols);
+  requireLength(info.Env(), fn, "gamma", gamma.length, cols);
+  requireLength(info.Env(), fn, "rstd", rstd.length, rows);
+  layerNormBackwardLoop(rows, cols, dy.data, xhat.data, rstd.data, gamma.data, dx.data, dg, db);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = integer(info[0], "setThreads", "threads", 1);
   openblas_set_num_threads(static_cast<int>(n));
@@ -499,6 +593,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
   exports.Set("geluErfBackward", Napi::Function::New(env, GeluErfBackward, "geluErfBackward"));
   exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNormForward, "layerNorm"));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward, "layerNormBackward"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";

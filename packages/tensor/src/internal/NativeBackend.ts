@@ -7,7 +7,7 @@
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Backend } from "../Backend.js"
-import { checkAdamw, checkDropout } from "./sgemmChecks.js"
+import { checkAdamw, checkDropout, checkLayerNorm } from "./sgemmChecks.js"
 
 /** The C++ functions of native/src/addon.cc (positional arguments, checked there). */
 interface NativeAddon {
@@ -35,6 +35,14 @@ interface NativeAddon {
   dropout(
     n: number, p: number, scale: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
     keep: Uint8Array, keepOffset: number
+  ): void
+  layerNorm(
+    rows: number, cols: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number,
+    y: Float32Array, xhat: Float32Array | null, rstd: Float64Array
+  ): void
+  layerNormBackward(
+    rows: number, cols: number, dy: Float32Array, xhat: Float32Array, rstd: Float64Array, gamma: Float32Array,
+    dx: Float32Array, dGamma: Float32Array | null, dBeta: Float32Array | null
   ): void
   setThreads(n: number): void
   getThreads(): number
@@ -93,6 +101,14 @@ export const loadNativeBackend = (): Backend => {
     dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {
       checkDropout(n, p, state, x, xOffset, y, yOffset, keep, keepOffset)
       addon.dropout(n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset)
+    },
+    layerNorm: (rows, cols, x, gamma, beta, eps, y, xhat, rstd) => {
+      checkLayerNorm("layerNorm", rows, cols, rstd, [["x", x], ["y", y], ["xhat", xhat]], [["gamma", gamma], ["beta", beta]])
+      addon.layerNorm(rows, cols, x, gamma, beta, eps, y, xhat ?? null, rstd)
+    },
+    layerNormBackward: (rows, cols, dy, xhat, rstd, gamma, dx, dGamma, dBeta) => {
+      checkLayerNorm("layerNormBackward", rows, cols, rstd, [["dy", dy], ["xhat", xhat], ["dx", dx]], [["gamma", gamma], ["dGamma", dGamma], ["dBeta", dBeta]])
+      addon.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma ?? null, dBeta ?? null)
     },
     threads: () => addon.getThreads(),
     setThreads: (n) => addon.setThreads(n)

@@ -10,7 +10,7 @@
  */
 import type { Backend, BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
 import { erf } from "./erf.js"
-import { checkAdamw, checkBatched, checkDropout, checkElementwise, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+import { checkAdamw, checkBatched, checkDropout, checkElementwise, checkLayerNorm, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
 
 const INV_SQRT2 = Math.SQRT1_2
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
@@ -242,6 +242,44 @@ export const tsBackend: Backend = {
     for (let i = 0; i < n; i++) {
       const xi = x[i]
       dx[i] = dy[i] * (0.5 * (1 + erf(xi * INV_SQRT2)) + xi * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi))
+    }
+  },
+  layerNorm: (rows, n, x, g, b, eps, y, xhat, rstd) => {
+    checkLayerNorm("layerNorm", rows, n, rstd, [["x", x], ["y", y], ["xhat", xhat]], [["gamma", g], ["beta", b]])
+    for (let i = 0; i < rows; i++) {
+      const o = i * n
+      let mean = 0
+      for (let j = 0; j < n; j++) mean += x[o + j]
+      mean /= n
+      let v = 0
+      for (let j = 0; j < n; j++) {
+        const d = x[o + j] - mean
+        v += d * d
+      }
+      const r = 1 / Math.sqrt(v / n + eps)
+      rstd[i] = r
+      for (let j = 0; j < n; j++) {
+        const h = (x[o + j] - mean) * r
+        if (xhat) xhat[o + j] = h
+        y[o + j] = h * g[j] + b[j]
+      }
+    }
+  },
+  layerNormBackward: (rows, n, dY, xhat, rstd, gamma, dX, dg, db) => {
+    checkLayerNorm("layerNormBackward", rows, n, rstd, [["dy", dY], ["xhat", xhat], ["dx", dX]], [["gamma", gamma], ["dGamma", dg], ["dBeta", db]])
+    for (let i = 0; i < rows; i++) {
+      const o = i * n
+      let sumG = 0, sumGx = 0
+      for (let j = 0; j < n; j++) {
+        const dy = dY[o + j], h = xhat[o + j]
+        const gj = dy * gamma[j]
+        sumG += gj
+        sumGx += gj * h
+        if (dg) dg[j] += dy * h
+        if (db) db[j] += dy
+      }
+      const mG = sumG / n, mGx = sumGx / n, r = rstd[i]
+      for (let j = 0; j < n; j++) dX[o + j] = (dY[o + j] * gamma[j] - mG - xhat[o + j] * mGx) * r
     }
   },
   dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {

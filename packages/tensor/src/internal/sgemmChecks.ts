@@ -110,3 +110,19 @@ export const checkDropout = (
   requireInt("dropout", "keep offset", keepOffset, 0)
   if (!(keep instanceof Uint8Array) || keepOffset + n > keep.length) throw new RangeError(`dropout: keep must be a Uint8Array of at least ${keepOffset + n} values`)
 }
+
+/** layerNorm / layerNormBackward operands: rows x cols blocks, cols-long vectors, rows-long rstd. */
+export const checkLayerNorm = (
+  fn: string, rows: number, cols: number, rstd: Float64Array, blocks: ReadonlyArray<readonly [string, Float32Array | undefined]>,
+  vectors: ReadonlyArray<readonly [string, Float32Array | undefined]>
+): void => {
+  requireInt(fn, "rows", rows, 0)
+  requireInt(fn, "cols", cols, 1)
+  if (!(rstd instanceof Float64Array) || rstd.length < rows) throw new RangeError(`${fn}: rstd must be a Float64Array of at least ${rows} values`)
+  for (const [what, a] of blocks) {
+    if (a !== undefined && (!(a instanceof Float32Array) || a.length < rows * cols)) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${rows} x ${cols} values`)
+  }
+  for (const [what, a] of vectors) {
+    if (a !== undefined && (!(a instanceof Float32Array) || a.length < cols)) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${cols} values`)
+  }
+}
