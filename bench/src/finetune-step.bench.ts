@@ -3,8 +3,8 @@
  * FFN 1536, vocab 30522; random weights), batch 32 x 32 tokens: forward with dropout 0.1 (kept
  * activations), mean pooling + L2 norm, in-batch InfoNCE (16 x 16, tau 0.05), backward through every
  * layer, AdamW over all 22.7M parameters. Reports tokens/s and peak RSS against PyTorch doing the
- * same step in the same run (finetune_step_torch.py; Debian python3-torch, one thread each), plus the
- * GradCache variant (chunks of 8 sequences) whose peak memory should not grow with the batch.
+ * same step in the same run (finetune_step_torch.py; Debian python3-torch; EMBEDFLOW_THREADS threads
+ * each, default 1), plus the GradCache variant (chunks of 8 sequences) whose peak memory should not grow with the batch.
  *
  * Each variant runs in its own process so peak RSS is its own. With --large, one more: GradCache
  * over 4x the batch (128 x 32 tokens, chunks of 8), whose peak RSS should match the batch-32 one.
@@ -32,6 +32,9 @@ const BATCH = 32, S = 32, TAU = 0.05
 const here = fileURLToPath(import.meta.url)
 const worker = process.argv.find((a) => a.startsWith("--worker="))?.slice("--worker=".length)
 const steps = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 2)
+// EMBEDFLOW_THREADS sets the native backend's threads (unset: 1 here); the PyTorch peer gets the same count
+if (!process.env.EMBEDFLOW_THREADS) process.env.EMBEDFLOW_THREADS = "1"
+const threads = Number(process.env.EMBEDFLOW_THREADS)
 
 interface Result {
   readonly secondsPerStep: number
@@ -90,7 +93,7 @@ const torchPeer = (mode = "backbone"): Result | string => {
   if (!existsSync(python)) return "skipped: /usr/bin/python3 not found"
   const probe = spawnSync(python, ["-c", "import torch"], { encoding: "utf8" })
   if (probe.status !== 0) return "skipped: PyTorch not installed (apt-get install python3-torch)"
-  const out = execFileSync(python, [fileURLToPath(new URL("finetune_step_torch.py", import.meta.url)), String(steps), "1", mode], { encoding: "utf8" })
+  const out = execFileSync(python, [fileURLToPath(new URL("finetune_step_torch.py", import.meta.url)), String(steps), String(threads), mode], { encoding: "utf8" })
   return JSON.parse(out.trim().split("\n").pop()!) as Result
 }
 
@@ -103,12 +106,12 @@ if (worker !== undefined && MODES.includes(worker)) {
         `peak RSS ${r.peakRssMiB.toFixed(0).padStart(5)} MiB` +
         (peer ? `   speed ${(r.tokensPerSecond / peer.tokensPerSecond).toFixed(3)}x, memory ${(r.peakRssMiB / peer.peakRssMiB).toFixed(2)}x vs PyTorch` : "")
     )
-  console.log(`fine-tuning step, MiniLM-L6 shape, batch ${BATCH} x ${S} tokens, dropout 0.1, AdamW, 1 thread, ${steps} timed steps each`)
+  console.log(`fine-tuning step, MiniLM-L6 shape, batch ${BATCH} x ${S} tokens, dropout 0.1, AdamW, ${threads} thread(s), ${steps} timed steps each`)
   const peer = torchPeer()
   const plain = spawnWorker("plain")
   const cached = spawnWorker("gradcache")
   if (typeof peer === "string") console.log(`  PyTorch peer ${peer}`)
-  else line("PyTorch 1 thread", peer)
+  else line(`PyTorch ${threads} thread(s)`, peer)
   const ref = typeof peer === "string" ? undefined : peer
   line("embedflow (plain)", plain, ref)
   line("embedflow (GradCache, chunk 8)", cached, ref)

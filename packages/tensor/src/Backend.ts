@@ -95,6 +95,39 @@ export interface Backend {
   l2NormalizeRowsBackward(
     rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array
   ): void
+  /**
+   * Exact GELU, y_i = ½x_i(1 + erf(x_i/√2)) for i < n, in float64 per element (erf: internal/erf.ts's
+   * Chebyshev fit, the same coefficients in every backend; agreement within float32 rounding).
+   */
+  geluErf(n: number, x: Float32Array, y: Float32Array): void
+  /** Its backward: dx_i = dy_i·(½(1 + erf(x_i/√2)) + x_i·φ(x_i)), φ the standard normal density. */
+  geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
+  /**
+   * LayerNorm over each row of a rows x cols block, float64 per row in one fixed order (bit-identical
+   * across backends): μ, σ = √(var + eps) (biased), rstd_i = 1/σ, x̂ = (x − μ)/σ (stored in xhat when
+   * given), y = x̂·γ + β.
+   */
+  layerNorm(
+    rows: number, cols: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number,
+    y: Float32Array, xhat: Float32Array | undefined, rstd: Float64Array
+  ): void
+  /**
+   * Its backward from the kept x̂ and rstd: dx = (dy⊙γ − mean(dy⊙γ) − x̂·mean(dy⊙γ⊙x̂))·rstd; when dGamma
+   * and dBeta are given, dGamma += Σ_rows dy⊙x̂ and dBeta += Σ_rows dy (accumulated row by row).
+   */
+  layerNormBackward(
+    rows: number, cols: number, dy: Float32Array, xhat: Float32Array, rstd: Float64Array, gamma: Float32Array,
+    dx: Float32Array, dGamma: Float32Array | undefined, dBeta: Float32Array | undefined
+  ): void
+  /**
+   * Inverted-dropout forward on n elements from xoshiro128** state `state` (4 words, advanced in place
+   * exactly as `Rng.next()` would be, two draws per element): keep_i = (u_i >= p), y_i = keep_i ? x_i·scale : 0
+   * (x_i·scale in float64, rounded once). Bit-identical on every backend; keep[keepOffset + i], x[xOffset + i], y[yOffset + i].
+   */
+  dropout(
+    n: number, p: number, scale: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
+    keep: Uint8Array, keepOffset: number
+  ): void
   /** Threads the kernels use. */
   threads(): number
   /** Sets the thread count (the TypeScript backend is single-threaded and only accepts 1). */

@@ -37,6 +37,18 @@ export class Rng {
     return Uint32Array.of(this.s0, this.s1, this.s2, this.s3)
   }
 
+  /** Resumes the uniform stream from `getState()`'s words in place (kernels that draw on their own, e.g.
+   * the backend's dropout, hand the advanced state back this way); a pending normal() spare is kept. */
+  setState(state: ArrayLike<number>): void {
+    if (state.length !== 4 || Array.from(state).every((v) => (v | 0) === 0)) {
+      throw new RangeError("Rng.setState: need 4 uint32 words, not all zero")
+    }
+    this.s0 = state[0] | 0
+    this.s1 = state[1] | 0
+    this.s2 = state[2] | 0
+    this.s3 = state[3] | 0
+  }
+
   static fromState(state: ArrayLike<number>): Rng {
     if (state.length !== 4 || Array.from(state).every((v) => (v | 0) === 0)) {
       throw new RangeError("Rng.fromState: need 4 uint32 words, not all zero")

@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from "vitest"
 import {
-  type Backend, getBackend, loadNativeBackend, matmul, matmulABt, matmulAtB, matrix, type SgemmArgs, setBackend, sliceRows, tsBackend
+  type Backend, getBackend, loadNativeBackend, matmul, matmulABt, matmulAtB, matrix, Rng, type SgemmArgs, setBackend, sliceRows, tsBackend
 } from "../src/index.js"
 import { testData } from "./reference.js"
 
@@ -293,5 +293,132 @@ describe("matmul, matmulAtB, matmulABt dispatch to the selected backend", () => 
       }
       expect(err / mag, `product ${i}`).toBeLessThan(1e-5)
     })
+  })
+})
+
+describe("exact GELU", () => {
+  it("forward and backward agree across backends within float32 rounding and match a float64 reference", () => {
+    const n = 1037
+    const x = testData(n, 31)
+    for (let i = 0; i < n; i++) x[i] *= 8 // spread over [-8, 8): both tails and the middle
+    x[0] = 0
+    x[1] = -20
+    x[2] = 20
+    const dy = testData(n, 32)
+    const out = backends.map((backend) => {
+      const y = new Float32Array(n), dx = new Float32Array(n)
+      backend.geluErf(n, x, y)
+      backend.geluErfBackward(n, x, dy, dx)
+      return { y, dx }
+    })
+    // float64 reference: erf from its Taylor series / continued fraction is overkill here; a 2000-panel
+    // Simpson integral of the normal density gives Φ to ~1e-12 independently of the Chebyshev fit.
+    const phi = (t: number) => Math.exp(-0.5 * t * t) / Math.sqrt(2 * Math.PI)
+    const Phi = (v: number) => {
+      const a = Math.min(0, v), b = Math.max(0, v), m = 2000, h = (b - a) / m
+      let s = phi(a) + phi(b)
+      for (let k = 1; k < m; k++) s += (k % 2 ? 4 : 2) * phi(a + k * h)
+      const area = (s * h) / 3
+      return v >= 0 ? 0.5 + area : 0.5 - area
+    }
+    for (let i = 0; i < n; i++) {
+      const xi = x[i], cdf = Phi(xi)
+      const y = xi * cdf, dx = dy[i] * (cdf + xi * phi(xi))
+      for (const o of out) {
+        expect(Math.abs(o.y[i] - y)).toBeLessThan(2e-6 * Math.max(1, Math.abs(y)))
+        expect(Math.abs(o.dx[i] - dx)).toBeLessThan(2e-6 * Math.max(1, Math.abs(dx)))
+      }
+      expect(Math.abs(out[1].y[i] - out[0].y[i])).toBeLessThanOrEqual(2 ** -23 * Math.max(1e-30, Math.abs(out[0].y[i])))
+      expect(Math.abs(out[1].dx[i] - out[0].dx[i])).toBeLessThanOrEqual(2 ** -23 * Math.max(1e-30, Math.abs(out[0].dx[i])))
+    }
+    expect(out[0].y[1]).toBeCloseTo(0, 6)
+    expect(out[0].y[2]).toBe(20)
+    for (const backend of backends) {
+      expect(() => backend.geluErf(n, x, new Float32Array(10)), backend.name).toThrow(RangeError)
+      expect(() => backend.geluErfBackward(n, x, dy, new Float32Array(10)), backend.name).toThrow(RangeError)
+    }
+  })
+})
+
+describe("dropout", () => {
+  it("draws the masks Rng.next() draws, bit-identically on both backends, and advances the state the same", () => {
+    const n = 4099, p = 0.1, scale = 1 / (1 - p), off = 7
+    const x = testData(n + off, 41)
+    const reference = new Rng(123)
+    const keepRef = new Uint8Array(n), yRef = new Float32Array(n)
+    for (let i = 0; i < n; i++) {
+      if (reference.next() >= p) {
+        keepRef[i] = 1
+        yRef[i] = x[off + i] * scale
+      }
+    }
+    for (const backend of backends) {
+      const rng = new Rng(123)
+      const state = rng.getState()
+      const y = new Float32Array(n + 3).fill(NaN), keep = new Uint8Array(n + 5).fill(9)
+      backend.dropout(n, p, scale, state, x, off, y, 3, keep, 5)
+      rng.setState(state)
+      expect(keep.subarray(5), backend.name).toEqual(keepRef)
+      expect(y.subarray(3), backend.name).toEqual(yRef)
+      expect(Array.from(keep.subarray(0, 5))).toEqual([9, 9, 9, 9, 9])
+      expect(rng.next(), backend.name).toBe(rngAfter(123, 2 * n))
+      const dropped = keepRef.reduce((s, k) => s + (1 - k), 0) / n
+      expect(Math.abs(dropped - p)).toBeLessThan(0.02)
+      expect(() => backend.dropout(n, p, scale, new Uint32Array(3), x, off, y, 3, keep, 5), backend.name).toThrow()
+      expect(() => backend.dropout(n, p, scale, rng.getState(), x, off, y, 3, new Uint8Array(n), 5), backend.name).toThrow(RangeError)
+    }
+  })
+})
+
+/** The uniform that follows `draws` uint32 draws of Rng(seed). */
+const rngAfter = (seed: number, draws: number): number => {
+  const r = new Rng(seed)
+  for (let i = 0; i < draws; i++) r.nextUint32()
+  return r.next()
+}
+
+describe("LayerNorm", () => {
+  it("forward and backward are bit-identical on both backends and match float64", () => {
+    const rows = 9, cols = 387, eps = 1e-12
+    const x = testData(rows * cols, 51), gamma = testData(cols, 52), beta = testData(cols, 53), dy = testData(rows * cols, 54)
+    for (let i = 0; i < cols; i++) x[i] = 3 + 1e-3 * x[i] // a row with a large mean and small spread
+    const out = backends.map((backend) => {
+      const y = new Float32Array(rows * cols), xhat = new Float32Array(rows * cols), rstd = new Float64Array(rows)
+      const dx = new Float32Array(rows * cols), dGamma = testData(cols, 55), dBeta = testData(cols, 56)
+      backend.layerNorm(rows, cols, x, gamma, beta, eps, y, xhat, rstd)
+      const yNoKeep = new Float32Array(rows * cols)
+      backend.layerNorm(rows, cols, x, gamma, beta, eps, yNoKeep, undefined, new Float64Array(rows))
+      expect(yNoKeep, backend.name).toEqual(y)
+      backend.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma, dBeta)
+      const dxFrozen = new Float32Array(rows * cols)
+      backend.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dxFrozen, undefined, undefined)
+      expect(dxFrozen, backend.name).toEqual(dx)
+      return { y, xhat, rstd, dx, dGamma, dBeta }
+    })
+    for (const key of ["y", "xhat", "rstd", "dx", "dGamma", "dBeta"] as const) expect(out[1][key], key).toEqual(out[0][key])
+    const dGamma0 = testData(cols, 55), dBeta0 = testData(cols, 56)
+    for (let i = 0; i < rows; i++) {
+      const row = Array.from(x.subarray(i * cols, (i + 1) * cols))
+      const mean = row.reduce((s, v) => s + v, 0) / cols
+      const sigma = Math.sqrt(row.reduce((s, v) => s + (v - mean) ** 2, 0) / cols + eps)
+      const h = row.map((v) => (v - mean) / sigma)
+      const g = h.map((_, j) => dy[i * cols + j] * gamma[j])
+      const mG = g.reduce((s, v) => s + v, 0) / cols, mGx = g.reduce((s, v, j) => s + v * h[j], 0) / cols
+      for (let j = 0; j < cols; j++) {
+        const y = h[j] * gamma[j] + beta[j], dx = (g[j] - mG - h[j] * mGx) / sigma
+        expect(Math.abs(out[0].y[i * cols + j] - y)).toBeLessThan(1e-5 * Math.max(1, Math.abs(y)))
+        expect(Math.abs(out[0].dx[i * cols + j] - dx)).toBeLessThan(1e-4 * Math.max(1, Math.abs(dx)))
+        dGamma0[j] += dy[i * cols + j] * h[j]
+        dBeta0[j] += dy[i * cols + j]
+      }
+    }
+    for (let j = 0; j < cols; j++) {
+      expect(Math.abs(out[0].dGamma[j] - dGamma0[j])).toBeLessThan(1e-4 * Math.max(1, Math.abs(dGamma0[j])))
+      expect(Math.abs(out[0].dBeta[j] - dBeta0[j])).toBeLessThan(1e-5 * Math.max(1, Math.abs(dBeta0[j])))
+    }
+    for (const backend of backends) {
+      expect(() => backend.layerNorm(rows, cols, x, gamma, new Float32Array(3), eps, new Float32Array(rows * cols), undefined, new Float64Array(rows)), backend.name).toThrow(RangeError)
+      expect(() => backend.layerNormBackward(rows, cols, dy, new Float32Array(5), new Float64Array(rows), gamma, new Float32Array(rows * cols), undefined, undefined), backend.name).toThrow(RangeError)
+    }
   })
 })

@@ -10,6 +10,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -329,6 +330,245 @@ Napi::Value L2NormalizeRowsBackward(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// exp in float64 without a libm call, so the GELU loops below vectorise (glibc's exp is scalar here):
+// x = n·ln2 + r with |r| <= ln2/2 (Cody-Waite split of ln2), e^r by its degree-13 Taylor polynomial
+// (truncation < 2e-17 relative), 2^n built in the exponent bits. Relative error ~1e-16, far below the
+// float32 rounding of the results. Arguments are clamped to [-700, 700] (e^-700 ~ 1e-304: zero for
+// every use here).
+inline double expVec(double x) {
+  x = x < -700.0 ? -700.0 : (x > 700.0 ? 700.0 : x);
+  const double shift = 6755399441055744.0;  // 1.5·2^52: adding it rounds to an integer held in the low bits
+  double kd = x * 1.4426950408889634074 + shift;
+  uint64_t bits;
+  std::memcpy(&bits, &kd, sizeof bits);
+  kd -= shift;
+  double r = (x - kd * 6.93147180369123816490e-01) - kd * 1.90821492927058770002e-10;
+  double p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  uint64_t scaleBits = (bits + 1023) << 52;  // (n + 1023) in the exponent field; the shift's high bits fall off
+  double scale;
+  std::memcpy(&scale, &scaleBits, sizeof scale);
+  return p * scale;
+}
+
+// Exact GELU and its derivative, per element in float64 with internal/erf.ts's Chebyshev fit of erfc
+// (same coefficients, same order), so both backends agree to float32 rounding. Cloned per ISA.
+inline double erfFit(double x) {
+  double z = std::fabs(x);
+  double t = 1 / (1 + 0.5 * z);
+  double erfc = t * expVec(-z * z - 1.26551223 +
+                           t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
+                           t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? 1 - erfc : erfc - 1;
+}
+
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+constexpr double kInvSqrt2Pi = 0.39894228040143267794;
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void geluErfLoop(int64_t n, const float* x, float* y) {
+  for (int64_t i = 0; i < n; i++) {
+    double xi = x[i];
+    y[i] = static_cast<float>(0.5 * xi * (1 + erfFit(xi * kInvSqrt2)));
+  }
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void geluErfBackwardLoop(int64_t n, const float* x, const float* dy, float* dx) {
+  for (int64_t i = 0; i < n; i++) {
+    double xi = x[i];
+    dx[i] = static_cast<float>(static_cast<double>(dy[i]) * (0.5 * (1 + erfFit(xi * kInvSqrt2)) + xi * kInvSqrt2Pi * expVec(-0.5 * xi * xi)));
+  }
+}
+
+// geluErf(n, x, y): y = x·Φ(x) element-wise.
+Napi::Value GeluErf(const Napi::CallbackInfo& info) {
+  const char* fn = "geluErf";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View x = floats(info[1], fn, "x");
+  View y = floats(info[2], fn, "y");
+  requireLength(info.Env(), fn, "x", x.length, n);
+  requireLength(info.Env(), fn, "y", y.length, n);
+  geluErfLoop(n, x.data, y.data);
+  return info.Env().Undefined();
+}
+
+// geluErfBackward(n, x, dy, dx): dx = dy·(Φ(x) + x·φ(x)) element-wise.
+Napi::Value GeluErfBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "geluErfBackward";
+  int64_t n = integer(info[0], fn, "n", 0);
+  View x = floats(info[1], fn, "x");
+  View dy = floats(info[2], fn, "dy");
+  View dx = floats(info[3], fn, "dx");
+  requireLength(info.Env(), fn, "x", x.length, n);
+  requireLength(info.Env(), fn, "dy", dy.length, n);
+  requireLength(info.Env(), fn, "dx", dx.length, n);
+  geluErfBackwardLoop(n, x.data, dy.data, dx.data);
+  return info.Env().Undefined();
+}
+
+// xoshiro128** (Rng.ts's nextUint32) and Rng.next()'s 53-bit double from two draws, so the native
+// dropout masks are the TypeScript ones bit for bit (a GradCache replay may run on either backend).
+inline uint32_t rotl32(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
+
+inline uint32_t xoshiroNext(uint32_t s[4]) {
+  uint32_t result = rotl32(s[1] * 5, 7) * 9;
+  uint32_t t = s[1] << 9;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rotl32(s[3], 11);
+  return result;
+}
+
+void dropoutLoop(int64_t n, double p, double scale, uint32_t st[4], const float* x, float* y, uint8_t* keep) {
+  uint32_t s[4] = {st[0], st[1], st[2], st[3]};
+  for (int64_t i = 0; i < n; i++) {
+    uint32_t a = xoshiroNext(s) >> 5;
+    uint32_t b = xoshiroNext(s) >> 6;
+    double u = (static_cast<double>(a) * 67108864.0 + static_cast<double>(b)) / 9007199254740992.0;
+    bool kept = u >= p;
+    keep[i] = kept ? 1 : 0;
+    y[i] = kept ? static_cast<float>(static_cast<double>(x[i]) * scale) : 0.0f;
+  }
+  for (int k = 0; k < 4; k++) st[k] = s[k];
+}
+
+// dropout(n, p, scale, state, x, xOff, y, yOff, keep, keepOff): keep_i = u_i >= p, y_i = keep_i ? x_i·scale : 0.
+Napi::Value Dropout(const Napi::CallbackInfo& info) {
+  const char* fn = "dropout";
+  int64_t n = integer(info[0], fn, "n", 0);
+  double p = number(info[1], fn, "p");
+  double scale = number(info[2], fn, "scale");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array ||
+      info[3].As<Napi::TypedArray>().ElementLength() != 4) {
+    throw Napi::TypeError::New(info.Env(), "dropout: state must be a Uint32Array of 4 words");
+  }
+  uint32_t* state = info[3].As<Napi::Uint32Array>().Data();
+  View x = floats(info[4], fn, "x");
+  int64_t xOff = integer(info[5], fn, "x offset", 0);
+  View y = floats(info[6], fn, "y");
+  int64_t yOff = integer(info[7], fn, "y offset", 0);
+  if (!info[8].IsTypedArray() || info[8].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw Napi::TypeError::New(info.Env(), "dropout: keep must be a Uint8Array");
+  }
+  auto keep = info[8].As<Napi::Uint8Array>();
+  int64_t keepOff = integer(info[9], fn, "keep offset", 0);
+  requireLength(info.Env(), fn, "x", x.length - xOff, n);
+  requireLength(info.Env(), fn, "y", y.length - yOff, n);
+  requireLength(info.Env(), fn, "keep", static_cast<int64_t>(keep.ElementLength()) - keepOff, n);
+  dropoutLoop(n, p, scale, state, x.data + xOff, y.data + yOff, keep.Data() + keepOff);
+  return info.Env().Undefined();
+}
+
+// LayerNorm in the TypeScript backend's exact float64 order (sequential row sums, element-wise
+// products rounded to float32 where TS stores them), so both backends give the same bits.
+void layerNormLoop(int64_t rows, int64_t n, const float* x, const float* g, const float* b, double eps, float* y, float* xhat,
+                   double* rstd) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* xi = x + i * n;
+    double mean = 0;
+    for (int64_t j = 0; j < n; j++) mean += xi[j];
+    mean /= static_cast<double>(n);
+    double v = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double d = xi[j] - mean;
+      v += d * d;
+    }
+    double r = 1 / std::sqrt(v / static_cast<double>(n) + eps);
+    rstd[i] = r;
+    float* yi = y + i * n;
+    if (xhat != nullptr) {
+      float* hi = xhat + i * n;
+      for (int64_t j = 0; j < n; j++) {
+        double h = (xi[j] - mean) * r;
+        hi[j] = static_cast<float>(h);
+        yi[j] = static_cast<float>(h * g[j] + b[j]);
+      }
+    } else {
+      for (int64_t j = 0; j < n; j++) yi[j] = static_cast<float>(((xi[j] - mean) * r) * g[j] + b[j]);
+    }
+  }
+}
+
+void layerNormBackwardLoop(int64_t rows, int64_t n, const float* dY, const float* xhat, const double* rstd, const float* gamma, float* dX,
+                           float* dg, float* db) {
+  for (int64_t i = 0; i < rows; i++) {
+    const float* dyi = dY + i * n;
+    const float* hi = xhat + i * n;
+    double sumG = 0, sumGx = 0;
+    for (int64_t j = 0; j < n; j++) {
+      double dy = dyi[j], h = hi[j];
+      double gj = dy * gamma[j];
+      sumG += gj;
+      sumGx += gj * h;
+    }
+    if (dg != nullptr) for (int64_t j = 0; j < n; j++) dg[j] = static_cast<float>(dg[j] + static_cast<double>(dyi[j]) * hi[j]);
+    if (db != nullptr) for (int64_t j = 0; j < n; j++) db[j] = static_cast<float>(db[j] + static_cast<double>(dyi[j]));
+    double mG = sumG / static_cast<double>(n), mGx = sumGx / static_cast<double>(n), r = rstd[i];
+    float* dxi = dX + i * n;
+    for (int64_t j = 0; j < n; j++) dxi[j] = static_cast<float>((static_cast<double>(dyi[j]) * gamma[j] - mG - hi[j] * mGx) * r);
+  }
+}
+
+// An optional Float32Array argument (null/undefined = absent).
+float* optionalFloats(const Napi::Value& v, const char* fn, const char* what, int64_t need) {
+  if (v.IsNull() || v.IsUndefined()) return nullptr;
+  View a = floats(v, fn, what);
+  requireLength(v.Env(), fn, what, a.length, need);
+  return a.data;
+}
+
+// layerNorm(rows, cols, x, gamma, beta, eps, y, xhat|null, rstd)
+Napi::Value LayerNormForward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNorm";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 1);
+  View x = floats(info[2], fn, "x"), g = floats(info[3], fn, "gamma"), b = floats(info[4], fn, "beta");
+  double eps = number(info[5], fn, "eps");
+  View y = floats(info[6], fn, "y");
+  float* xhat = optionalFloats(info[7], fn, "xhat", rows * cols);
+  View64 rstd = doubles(info[8], fn, "rstd");
+  requireLength(info.Env(), fn, "x", x.length, rows * cols);
+  requireLength(info.Env(), fn, "y", y.length, rows * cols);
+  requireLength(info.Env(), fn, "gamma", g.length, cols);
+  requireLength(info.Env(), fn, "beta", b.length, cols);
+  requireLength(info.Env(), fn, "rstd", rstd.length, rows);
+  layerNormLoop(rows, cols, x.data, g.data, b.data, eps, y.data, xhat, rstd.data);
+  return info.Env().Undefined();
+}
+
+// layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma|null, dBeta|null)
+Napi::Value LayerNormBackward(const Napi::CallbackInfo& info) {
+  const char* fn = "layerNormBackward";
+  int64_t rows = integer(info[0], fn, "rows", 0), cols = integer(info[1], fn, "cols", 1);
+  View dy = floats(info[2], fn, "dy"), xhat = floats(info[3], fn, "xhat");
+  View64 rstd = doubles(info[4], fn, "rstd");
+  View gamma = floats(info[5], fn, "gamma"), dx = floats(info[6], fn, "dx");
+  float* dg = optionalFloats(info[7], fn, "dGamma", cols);
+  float* db = optionalFloats(info[8], fn, "dBeta", cols);
+  requireLength(info.Env(), fn, "dy", dy.length, rows * cols);
+  requireLength(info.Env(), fn, "xhat", xhat.length, rows * cols);
+  requireLength(info.Env(), fn, "dx", dx.length, rows * cols);
+  requireLength(info.Env(), fn, "gamma", gamma.length, cols);
+  requireLength(info.Env(), fn, "rstd", rstd.length, rows);
+  layerNormBackwardLoop(rows, cols, dy.data, xhat.data, rstd.data, gamma.data, dx.data, dg, db);
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   int64_t n = integer(info[0], "setThreads", "threads", 1);
   openblas_set_num_threads(static_cast<int>(n));
@@ -350,6 +590,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("adamw", Napi::Function::New(env, Adamw, "adamw"));
   exports.Set("l2NormalizeRows", Napi::Function::New(env, L2NormalizeRows, "l2NormalizeRows"));
   exports.Set("l2NormalizeRowsBackward", Napi::Function::New(env, L2NormalizeRowsBackward, "l2NormalizeRowsBackward"));
+  exports.Set("geluErf", Napi::Function::New(env, GeluErf, "geluErf"));
+  exports.Set("geluErfBackward", Napi::Function::New(env, GeluErfBackward, "geluErfBackward"));
+  exports.Set("dropout", Napi::Function::New(env, Dropout, "dropout"));
+  exports.Set("layerNorm", Napi::Function::New(env, LayerNormForward, "layerNorm"));
+  exports.Set("layerNormBackward", Napi::Function::New(env, LayerNormBackward, "layerNormBackward"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("getThreads", Napi::Function::New(env, GetThreads, "getThreads"));
   std::string config = std::string("OpenBLAS ") + openblas_get_config() + " (core " + openblas_get_corename() + ")";

@@ -7,7 +7,7 @@
 import { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 import type { Backend } from "../Backend.js"
-import { checkAdamw } from "./sgemmChecks.js"
+import { checkAdamw, checkDropout, checkLayerNorm } from "./sgemmChecks.js"
 
 /** The C++ functions of native/src/addon.cc (positional arguments, checked there). */
 interface NativeAddon {
@@ -30,6 +30,20 @@ interface NativeAddon {
   ): void
   l2NormalizeRows(rows: number, cols: number, x: Float32Array, y: Float32Array, norms: Float64Array, eps: number): void
   l2NormalizeRowsBackward(rows: number, cols: number, y: Float32Array, dy: Float32Array, norms: Float64Array, eps: number, dx: Float32Array): void
+  geluErf(n: number, x: Float32Array, y: Float32Array): void
+  geluErfBackward(n: number, x: Float32Array, dy: Float32Array, dx: Float32Array): void
+  dropout(
+    n: number, p: number, scale: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number,
+    keep: Uint8Array, keepOffset: number
+  ): void
+  layerNorm(
+    rows: number, cols: number, x: Float32Array, gamma: Float32Array, beta: Float32Array, eps: number,
+    y: Float32Array, xhat: Float32Array | null, rstd: Float64Array
+  ): void
+  layerNormBackward(
+    rows: number, cols: number, dy: Float32Array, xhat: Float32Array, rstd: Float64Array, gamma: Float32Array,
+    dx: Float32Array, dGamma: Float32Array | null, dBeta: Float32Array | null
+  ): void
   setThreads(n: number): void
   getThreads(): number
   readonly library: string
@@ -82,6 +96,20 @@ export const loadNativeBackend = (): Backend => {
     },
     l2NormalizeRows: (rows, cols, x, y, norms, eps) => addon.l2NormalizeRows(rows, cols, x, y, norms, eps),
     l2NormalizeRowsBackward: (rows, cols, y, dy, norms, eps, dx) => addon.l2NormalizeRowsBackward(rows, cols, y, dy, norms, eps, dx),
+    geluErf: (n, x, y) => addon.geluErf(n, x, y),
+    geluErfBackward: (n, x, dy, dx) => addon.geluErfBackward(n, x, dy, dx),
+    dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {
+      checkDropout(n, p, state, x, xOffset, y, yOffset, keep, keepOffset)
+      addon.dropout(n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset)
+    },
+    layerNorm: (rows, cols, x, gamma, beta, eps, y, xhat, rstd) => {
+      checkLayerNorm("layerNorm", rows, cols, rstd, [["x", x], ["y", y], ["xhat", xhat]], [["gamma", gamma], ["beta", beta]])
+      addon.layerNorm(rows, cols, x, gamma, beta, eps, y, xhat ?? null, rstd)
+    },
+    layerNormBackward: (rows, cols, dy, xhat, rstd, gamma, dx, dGamma, dBeta) => {
+      checkLayerNorm("layerNormBackward", rows, cols, rstd, [["dy", dy], ["xhat", xhat], ["dx", dx]], [["gamma", gamma], ["dGamma", dGamma], ["dBeta", dBeta]])
+      addon.layerNormBackward(rows, cols, dy, xhat, rstd, gamma, dx, dGamma ?? null, dBeta ?? null)
+    },
     threads: () => addon.getThreads(),
     setThreads: (n) => addon.setThreads(n)
   }

@@ -9,7 +9,11 @@
  * panel stays in L2 and the C rows in L1. Aᵀ·Bᵀ (unused by the layers) is a plain strided loop.
  */
 import type { Backend, BatchedSgemmArgs, SgemmArgs } from "../Backend.js"
-import { checkAdamw, checkBatched, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+import { erf } from "./erf.js"
+import { checkAdamw, checkBatched, checkDropout, checkElementwise, checkLayerNorm, checkRows, checkSgemm, checkVector } from "./sgemmChecks.js"
+
+const INV_SQRT2 = Math.SQRT1_2
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI)
 
 /** Column block for the axpy kernel: 4 C rows x 256 floats = 4 KiB stays in L1. */
 const NB = 256
@@ -225,6 +229,82 @@ export const tsBackend: Backend = {
       const inv = 1 / norm
       for (let j = 0; j < cols; j++) dx[o + j] = (dy[o + j] - y[o + j] * dot) * inv
     }
+  },
+  geluErf: (n, x, y) => {
+    checkElementwise("geluErf", n, ["x", x], ["y", y])
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]
+      y[i] = 0.5 * xi * (1 + erf(xi * INV_SQRT2))
+    }
+  },
+  geluErfBackward: (n, x, dy, dx) => {
+    checkElementwise("geluErfBackward", n, ["x", x], ["dy", dy], ["dx", dx])
+    for (let i = 0; i < n; i++) {
+      const xi = x[i]
+      dx[i] = dy[i] * (0.5 * (1 + erf(xi * INV_SQRT2)) + xi * INV_SQRT_2PI * Math.exp(-0.5 * xi * xi))
+    }
+  },
+  layerNorm: (rows, n, x, g, b, eps, y, xhat, rstd) => {
+    checkLayerNorm("layerNorm", rows, n, rstd, [["x", x], ["y", y], ["xhat", xhat]], [["gamma", g], ["beta", b]])
+    for (let i = 0; i < rows; i++) {
+      const o = i * n
+      let mean = 0
+      for (let j = 0; j < n; j++) mean += x[o + j]
+      mean /= n
+      let v = 0
+      for (let j = 0; j < n; j++) {
+        const d = x[o + j] - mean
+        v += d * d
+      }
+      const r = 1 / Math.sqrt(v / n + eps)
+      rstd[i] = r
+      for (let j = 0; j < n; j++) {
+        const h = (x[o + j] - mean) * r
+        if (xhat) xhat[o + j] = h
+        y[o + j] = h * g[j] + b[j]
+      }
+    }
+  },
+  layerNormBackward: (rows, n, dY, xhat, rstd, gamma, dX, dg, db) => {
+    checkLayerNorm("layerNormBackward", rows, n, rstd, [["dy", dY], ["xhat", xhat], ["dx", dX]], [["gamma", gamma], ["dGamma", dg], ["dBeta", db]])
+    for (let i = 0; i < rows; i++) {
+      const o = i * n
+      let sumG = 0, sumGx = 0
+      for (let j = 0; j < n; j++) {
+        const dy = dY[o + j], h = xhat[o + j]
+        const gj = dy * gamma[j]
+        sumG += gj
+        sumGx += gj * h
+        if (dg) dg[j] += dy * h
+        if (db) db[j] += dy
+      }
+      const mG = sumG / n, mGx = sumGx / n, r = rstd[i]
+      for (let j = 0; j < n; j++) dX[o + j] = (dY[o + j] * gamma[j] - mG - xhat[o + j] * mGx) * r
+    }
+  },
+  dropout: (n, p, scale, state, x, xOffset, y, yOffset, keep, keepOffset) => {
+    checkDropout(n, p, state, x, xOffset, y, yOffset, keep, keepOffset)
+    // xoshiro128** on locals (Rng.nextUint32 unrolled), two draws per element as in Rng.next()
+    let s0 = state[0] | 0, s1 = state[1] | 0, s2 = state[2] | 0, s3 = state[3] | 0
+    for (let i = 0; i < n; i++) {
+      let r = Math.imul(s1, 5)
+      const a = Math.imul((r << 7) | (r >>> 25), 9) >>> 0
+      let t = s1 << 9
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21)
+      r = Math.imul(s1, 5)
+      const b = Math.imul((r << 7) | (r >>> 25), 9) >>> 0
+      t = s1 << 9
+      s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21)
+      const u = ((a >>> 5) * 67108864 + (b >>> 6)) / 9007199254740992
+      if (u >= p) {
+        keep[keepOffset + i] = 1
+        y[yOffset + i] = x[xOffset + i] * scale
+      } else {
+        keep[keepOffset + i] = 0
+        y[yOffset + i] = 0
+      }
+    }
+    state[0] = s0; state[1] = s1; state[2] = s2; state[3] = s3
   },
   threads: () => 1,
   setThreads: (n) => {

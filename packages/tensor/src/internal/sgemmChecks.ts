@@ -89,3 +89,40 @@ export const checkRows = (fn: string, rows: number, cols: number, norms: Float64
     if (!(a instanceof Float32Array) || a.length < rows * cols) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${rows} x ${cols} values`)
   }
 }
+
+/** An element-wise kernel's operands: each a Float32Array of at least n values. */
+export const checkElementwise = (fn: string, n: number, ...arrays: ReadonlyArray<readonly [string, Float32Array]>): void => {
+  requireInt(fn, "n", n, 0)
+  for (const [what, a] of arrays) {
+    if (!(a instanceof Float32Array) || a.length < n) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${n} values`)
+  }
+}
+
+/** dropout's operands: a 4-word state, and n values past each offset. */
+export const checkDropout = (
+  n: number, p: number, state: Uint32Array, x: Float32Array, xOffset: number, y: Float32Array, yOffset: number, keep: Uint8Array, keepOffset: number
+): void => {
+  requireInt("dropout", "n", n, 0)
+  if (!(p >= 0 && p < 1)) throw new RangeError(`dropout: p must be in [0, 1), got ${p}`)
+  if (!(state instanceof Uint32Array) || state.length !== 4) throw new RangeError("dropout: state must be a Uint32Array of 4 words")
+  checkVector("dropout", "x", n, x, xOffset)
+  checkVector("dropout", "y", n, y, yOffset)
+  requireInt("dropout", "keep offset", keepOffset, 0)
+  if (!(keep instanceof Uint8Array) || keepOffset + n > keep.length) throw new RangeError(`dropout: keep must be a Uint8Array of at least ${keepOffset + n} values`)
+}
+
+/** layerNorm / layerNormBackward operands: rows x cols blocks, cols-long vectors, rows-long rstd. */
+export const checkLayerNorm = (
+  fn: string, rows: number, cols: number, rstd: Float64Array, blocks: ReadonlyArray<readonly [string, Float32Array | undefined]>,
+  vectors: ReadonlyArray<readonly [string, Float32Array | undefined]>
+): void => {
+  requireInt(fn, "rows", rows, 0)
+  requireInt(fn, "cols", cols, 1)
+  if (!(rstd instanceof Float64Array) || rstd.length < rows) throw new RangeError(`${fn}: rstd must be a Float64Array of at least ${rows} values`)
+  for (const [what, a] of blocks) {
+    if (a !== undefined && (!(a instanceof Float32Array) || a.length < rows * cols)) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${rows} x ${cols} values`)
+  }
+  for (const [what, a] of vectors) {
+    if (a !== undefined && (!(a instanceof Float32Array) || a.length < cols)) throw new RangeError(`${fn}: ${what} must be a Float32Array of at least ${cols} values`)
+  }
+}

@@ -6,6 +6,7 @@
  * - "silu":      x·σ(x)                                  (Llama-style MLPs)
  * Backward keeps only the input x.
  */
+import { getBackend } from "../Backend.js"
 import { type Matrix, matrix } from "../Matrix.js"
 import { gelu as geluTanh, geluGrad as geluTanhGrad } from "../internal/activation.js"
 import { erf } from "../internal/erf.js"
@@ -65,8 +66,11 @@ export class ActivationLayer {
 
   forward(x: Matrix, ctx: ForwardContext = {}): Matrix {
     const y = matrix(x.rows, x.cols)
-    const f = this.f
-    for (let i = 0; i < x.data.length; i++) y.data[i] = f(x.data[i])
+    if (this.kind === "gelu") getBackend().geluErf(x.data.length, x.data, y.data) // the encoders' hot path
+    else {
+      const f = this.f
+      for (let i = 0; i < x.data.length; i++) y.data[i] = f(x.data[i])
+    }
     if (ctx.keep) this.x = x
     return y
   }
@@ -76,8 +80,11 @@ export class ActivationLayer {
     if (x === undefined) throw missingCache(`ActivationLayer(${this.kind})`)
     this.x = undefined
     const dX = matrix(x.rows, x.cols)
-    const df = this.df
-    for (let i = 0; i < x.data.length; i++) dX.data[i] = dY.data[i] * df(x.data[i])
+    if (this.kind === "gelu") getBackend().geluErfBackward(x.data.length, x.data, dY.data, dX.data)
+    else {
+      const df = this.df
+      for (let i = 0; i < x.data.length; i++) dX.data[i] = dY.data[i] * df(x.data[i])
+    }
     return dX
   }
 }

@@ -6,13 +6,14 @@
  * visible key attends uniformly to every key, as the additive float32-min masks of the Hugging Face
  * ONNX exports do, and passes no gradient to its scores.
  *
- * Every product runs through matmul / matmulABt / matmulAtB on per-head views of head-major copies,
- * so the batched work goes to whatever backend those dispatch to.
+ * The products of one sequence's heads run as one strided-batched sgemm straight on the
+ * [batch·seq, heads·d] layout (head h is the column block h·d, so no head-major copies), on whichever
+ * backend is selected.
  * Backward (S = scaled scores): dV = Pᵀ·dC, dP = dC·Vᵀ, dS = P ⊙ (dP − Σ_j dP⊙P), dQ = dS·K/√d,
- * dK = dSᵀ·Q/√d. Keeps the head-major Q, K, V and P.
+ * dK = dSᵀ·Q/√d. Keeps Q, K, V (the caller's matrices, not copied) and P.
  */
+import { getBackend } from "../Backend.js"
 import { type Matrix, matrix } from "../Matrix.js"
-import { matmul, matmulABt, matmulAtB } from "../Matmul.js"
 import { type ForwardContext, missingCache } from "./Module.js"
 
 export interface AttentionShape {
@@ -36,20 +37,27 @@ interface Cache {
   readonly masks: AttentionMasks
 }
 
-/** [B·S, nh·d] -> [B, nh, S, d] (or back with toHeads = false). */
-const permuteHeads = (src: Float32Array, dst: Float32Array, batch: number, seq: number, heads: number, d: number, toHeads: boolean): void => {
-  const width = heads * d
-  for (let b = 0; b < batch; b++) {
-    for (let s = 0; s < seq; s++) {
-      const row = (b * seq + s) * width
-      for (let h = 0; h < heads; h++) {
-        const headRow = ((b * heads + h) * seq + s) * d
-        if (toHeads) dst.set(src.subarray(row + h * d, row + h * d + d), headRow)
-        else dst.set(src.subarray(headRow, headRow + d), row + h * d)
-      }
-    }
-  }
+/**
+ * Per sequence: the heads' products C_h = alpha·op(A_h)·op(B_h), h < heads, one strided-batched sgemm.
+ * An operand is either the [S, H] block of one sequence (head h = columns h·d.., leading dim H) or
+ * a [heads, S, S] score block (head h at h·S·S, leading dim S).
+ */
+interface HeadOperand {
+  readonly data: Float32Array
+  readonly offset: number
+  readonly ld: number
+  readonly stride: number
 }
+
+const headProducts = (
+  heads: number, transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number, a: HeadOperand, b: HeadOperand, c: HeadOperand
+): void =>
+  getBackend().sgemmStridedBatched({
+    transA, transB, m, n, k, alpha,
+    a: a.data, aOffset: a.offset, lda: a.ld, strideA: a.stride,
+    b: b.data, bOffset: b.offset, ldb: b.ld, strideB: b.stride,
+    beta: 0, c: c.data, cOffset: c.offset, ldc: c.ld, strideC: c.stride, batch: heads
+  })
 
 export class MultiHeadAttention {
   readonly headDim: number
@@ -63,10 +71,6 @@ export class MultiHeadAttention {
     this.headDim = hidden / heads
   }
 
-  private visible(masks: AttentionMasks, seq: number, b: number, i: number, j: number): boolean {
-    return (!masks.causal || j <= i) && (masks.padding === undefined || masks.padding[b * seq + j] !== 0)
-  }
-
   forward(q: Matrix, k: Matrix, v: Matrix, shape: AttentionShape, masks: AttentionMasks, ctx: ForwardContext = {}): Matrix {
     const { batch: B, seqLen: S } = shape
     const nh = this.heads, d = this.headDim, H = this.hidden
@@ -76,59 +80,55 @@ export class MultiHeadAttention {
     if (masks.padding !== undefined && masks.padding.length !== B * S) {
       throw new RangeError(`${this.name}: padding mask has ${masks.padding.length} entries, expected ${B * S}`)
     }
-    const qh = new Float32Array(B * S * H), kh = new Float32Array(B * S * H), vh = new Float32Array(B * S * H)
-    permuteHeads(q.data, qh, B, S, nh, d, true)
-    permuteHeads(k.data, kh, B, S, nh, d, true)
-    permuteHeads(v.data, vh, B, S, nh, d, true)
     const p = new Float32Array(B * nh * S * S)
-    const contextHeads = new Float32Array(B * S * H)
+    const out = matrix(B * S, H)
     const drop = !!ctx.train && this.dropout > 0
     if (drop && ctx.rng === undefined) throw new Error(`${this.name}: attention dropout in training needs ctx.rng`)
     const dropKeep = drop ? new Uint8Array(p.length) : undefined
     const keepScale = 1 / (1 - this.dropout)
     const scale = 1 / Math.sqrt(d)
-    const probsUsed = drop ? new Float32Array(S * S) : undefined
+    const probsUsed = drop ? new Float32Array(nh * S * S) : undefined
+    const block = nh * S * S
+    const seqOf = (data: Float32Array, b: number): HeadOperand => ({ data, offset: b * S * H, ld: H, stride: d })
     for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nh; h++) {
-        const bh = b * nh + h
-        const view = (buf: Float32Array): Matrix => ({ rows: S, cols: d, data: buf.subarray(bh * S * d, (bh + 1) * S * d) })
-        const scores: Matrix = { rows: S, cols: S, data: p.subarray(bh * S * S, (bh + 1) * S * S) }
-        matmulABt(view(qh), view(kh), { out: scores, alpha: scale })
-        const sd = scores.data
-        for (let i = 0; i < S; i++) {
-          const o = i * S
-          let max = -Infinity
-          for (let j = 0; j < S; j++) if (this.visible(masks, S, b, i, j) && sd[o + j] > max) max = sd[o + j]
-          if (max === -Infinity) {
-            for (let j = 0; j < S; j++) sd[o + j] = 1 / S
-            continue
-          }
-          let sum = 0
-          for (let j = 0; j < S; j++) {
-            const e = this.visible(masks, S, b, i, j) ? Math.exp(sd[o + j] - max) : 0
-            sd[o + j] = e
-            sum += e
-          }
-          const inv = 1 / sum
-          for (let j = 0; j < S; j++) sd[o + j] *= inv
+      const scores: HeadOperand = { data: p, offset: b * block, ld: S, stride: S * S }
+      headProducts(nh, false, true, S, S, d, scale, seqOf(q.data, b), seqOf(k.data, b), scores)
+      const visibleKey = this.visibleKeys(masks, S, b)
+      const sd = p
+      for (let r = 0; r < nh * S; r++) {
+        const o = b * block + r * S, i = r % S
+        const last = masks.causal ? Math.min(i, S - 1) : S - 1 // keys after `last` are hidden
+        let max = -Infinity
+        for (let j = 0; j <= last; j++) if (visibleKey[j] && sd[o + j] > max) max = sd[o + j]
+        if (max === -Infinity) {
+          for (let j = 0; j < S; j++) sd[o + j] = 1 / S
+          continue
         }
-        let probs: Matrix = scores
-        if (probsUsed !== undefined && dropKeep !== undefined) {
-          const base = bh * S * S
-          for (let t = 0; t < S * S; t++) {
-            const kept = ctx.rng!.next() >= this.dropout
-            dropKeep[base + t] = kept ? 1 : 0
-            probsUsed[t] = kept ? sd[t] * keepScale : 0
-          }
-          probs = { rows: S, cols: S, data: probsUsed }
+        let sum = 0
+        for (let j = 0; j < S; j++) {
+          const e = j <= last && visibleKey[j] ? Math.exp(sd[o + j] - max) : 0
+          sd[o + j] = e
+          sum += e
         }
-        matmul(probs, view(vh), { out: view(contextHeads) })
+        const inv = 1 / sum
+        for (let j = 0; j < S; j++) sd[o + j] *= inv
       }
+      let probs = scores
+      if (probsUsed !== undefined && dropKeep !== undefined) {
+        const state = ctx.rng!.getState()
+        getBackend().dropout(block, this.dropout, keepScale, state, sd, b * block, probsUsed, 0, dropKeep, b * block) // draws as rng.next() would
+        ctx.rng!.setState(state)
+        probs = { data: probsUsed, offset: 0, ld: S, stride: S * S }
+      }
+      headProducts(nh, false, false, S, d, S, 1, probs, seqOf(v.data, b), seqOf(out.data, b))
     }
-    const out = matrix(B * S, H)
-    permuteHeads(contextHeads, out.data, B, S, nh, d, false)
-    if (ctx.keep) this.cache = { q: qh, k: kh, v: vh, p, dropKeep, shape, masks }
+    if (ctx.keep) this.cache = { q: q.data, k: k.data, v: v.data, p, dropKeep, shape, masks }
     return out
+  }
+
+  /** Sequence b's key visibility under the padding mask (1 = visible). */
+  private visibleKeys(masks: AttentionMasks, seq: number, b: number): Uint8Array {
+    return masks.padding === undefined ? new Uint8Array(seq).fill(1) : masks.padding.subarray(b * seq, (b + 1) * seq)
   }
 
   backward(dContext: Matrix): { readonly dQ: Matrix; readonly dK: Matrix; readonly dV: Matrix } {
@@ -137,51 +137,45 @@ export class MultiHeadAttention {
     this.cache = undefined
     const { batch: B, seqLen: S } = c.shape
     const nh = this.heads, d = this.headDim, H = this.hidden
-    const dch = new Float32Array(B * S * H)
-    permuteHeads(dContext.data, dch, B, S, nh, d, true)
-    const dqh = new Float32Array(B * S * H), dkh = new Float32Array(B * S * H), dvh = new Float32Array(B * S * H)
+    const dQ = matrix(B * S, H), dK = matrix(B * S, H), dV = matrix(B * S, H)
     const scale = 1 / Math.sqrt(d)
     const keepScale = 1 / (1 - this.dropout)
-    const dP: Matrix = matrix(S, S)
-    const pUsed: Matrix | undefined = c.dropKeep ? matrix(S, S) : undefined
+    const block = nh * S * S
+    const dP = new Float32Array(block)
+    const pUsed = c.dropKeep ? new Float32Array(block) : undefined
+    const seqOf = (data: Float32Array, b: number): HeadOperand => ({ data, offset: b * S * H, ld: H, stride: d })
+    const dPs: HeadOperand = { data: dP, offset: 0, ld: S, stride: S * S }
     for (let b = 0; b < B; b++) {
-      for (let h = 0; h < nh; h++) {
-        const bh = b * nh + h
-        const view = (buf: Float32Array): Matrix => ({ rows: S, cols: d, data: buf.subarray(bh * S * d, (bh + 1) * S * d) })
-        const probs: Matrix = { rows: S, cols: S, data: c.p.subarray(bh * S * S, (bh + 1) * S * S) }
-        let used = probs
-        if (pUsed !== undefined && c.dropKeep !== undefined) {
-          const base = bh * S * S
-          for (let t = 0; t < S * S; t++) pUsed.data[t] = c.dropKeep[base + t] ? probs.data[t] * keepScale : 0
-          used = pUsed
-        }
-        matmulAtB(used, view(dch), { out: view(dvh) })
-        matmulABt(view(dch), view(c.v), { out: dP })
-        const pd = probs.data, g = dP.data
-        for (let i = 0; i < S; i++) {
-          const o = i * S
-          let anyVisible = false
-          for (let j = 0; j < S && !anyVisible; j++) anyVisible = this.visible(c.masks, S, b, i, j)
-          if (!anyVisible) {
-            g.fill(0, o, o + S)
-            continue
-          }
-          if (c.dropKeep !== undefined) {
-            const base = bh * S * S + o
-            for (let j = 0; j < S; j++) g[o + j] = c.dropKeep[base + j] ? g[o + j] * keepScale : 0
-          }
-          let dot = 0
-          for (let j = 0; j < S; j++) dot += g[o + j] * pd[o + j]
-          for (let j = 0; j < S; j++) g[o + j] = pd[o + j] * (g[o + j] - dot)
-        }
-        matmul(dP, view(c.k), { out: view(dqh), alpha: scale })
-        matmulAtB(dP, view(c.q), { out: view(dkh), alpha: scale })
+      const base = b * block
+      let used: HeadOperand = { data: c.p, offset: base, ld: S, stride: S * S }
+      if (pUsed !== undefined && c.dropKeep !== undefined) {
+        for (let t = 0; t < block; t++) pUsed[t] = c.dropKeep[base + t] ? c.p[base + t] * keepScale : 0
+        used = { data: pUsed, offset: 0, ld: S, stride: S * S }
       }
+      headProducts(nh, true, false, S, d, S, 1, used, seqOf(dContext.data, b), seqOf(dV.data, b))
+      headProducts(nh, false, true, S, S, d, 1, seqOf(dContext.data, b), seqOf(c.v, b), dPs)
+      const visibleKey = this.visibleKeys(c.masks, S, b)
+      const pd = c.p, g = dP
+      for (let r = 0; r < nh * S; r++) {
+        const o = r * S, i = r % S
+        const last = c.masks.causal ? Math.min(i, S - 1) : S - 1
+        let anyVisible = false
+        for (let j = 0; j <= last && !anyVisible; j++) anyVisible = visibleKey[j] !== 0
+        if (!anyVisible) {
+          g.fill(0, o, o + S)
+          continue
+        }
+        if (c.dropKeep !== undefined) {
+          const keep = c.dropKeep
+          for (let j = 0; j < S; j++) g[o + j] = keep[base + o + j] ? g[o + j] * keepScale : 0
+        }
+        let dot = 0
+        for (let j = 0; j < S; j++) dot += g[o + j] * pd[base + o + j]
+        for (let j = 0; j < S; j++) g[o + j] = pd[base + o + j] * (g[o + j] - dot)
+      }
+      headProducts(nh, false, false, S, d, S, scale, dPs, seqOf(c.k, b), seqOf(dQ.data, b))
+      headProducts(nh, true, false, S, d, S, scale, dPs, seqOf(c.q, b), seqOf(dK.data, b))
     }
-    const dQ = matrix(B * S, H), dK = matrix(B * S, H), dV = matrix(B * S, H)
-    permuteHeads(dqh, dQ.data, B, S, nh, d, false)
-    permuteHeads(dkh, dK.data, B, S, nh, d, false)
-    permuteHeads(dvh, dV.data, B, S, nh, d, false)
     return { dQ, dK, dV }
   }
 }

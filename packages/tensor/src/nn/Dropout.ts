@@ -3,6 +3,7 @@
  * scaled by 1/(1−p); in eval (or p = 0) it is the identity. Masks come from the context's seeded
  * Rng, so a replayed Rng state (GradCache's second pass) reproduces them exactly.
  */
+import { getBackend } from "../Backend.js"
 import { type Matrix, matrix } from "../Matrix.js"
 import { type ForwardContext, missingCache } from "./Module.js"
 
@@ -23,13 +24,9 @@ export class Dropout {
     if (rng === undefined) throw new Error("Dropout: training mode needs ctx.rng (a seeded Rng)")
     const keep = new Uint8Array(x.data.length)
     const y = matrix(x.rows, x.cols)
-    const scale = 1 / (1 - this.p)
-    for (let i = 0; i < keep.length; i++) {
-      if (rng.next() >= this.p) {
-        keep[i] = 1
-        y.data[i] = x.data[i] * scale
-      }
-    }
+    const state = rng.getState()
+    getBackend().dropout(keep.length, this.p, 1 / (1 - this.p), state, x.data, 0, y.data, 0, keep, 0) // draws as rng.next() would
+    rng.setState(state)
     if (ctx.keep) this.mask = keep
     return y
   }

@@ -4,6 +4,7 @@
  * dγ += Σ_rows dY ⊙ x̂, dβ += Σ_rows dY. Keeps x̂ and 1/σ (rows x cols + rows floats).
  */
 import { type Parameter } from "../Head.js"
+import { getBackend } from "../Backend.js"
 import { type Matrix, matrix } from "../Matrix.js"
 import { type ForwardContext, missingCache, type Module, parameter } from "./Module.js"
 
@@ -28,25 +29,7 @@ export class LayerNorm implements Module {
     const y = matrix(x.rows, n)
     const xhat = ctx.keep ? matrix(x.rows, n) : undefined
     const rstd = new Float64Array(x.rows)
-    const g = this.weight.value, b = this.bias.value
-    for (let i = 0; i < x.rows; i++) {
-      const o = i * n
-      let mean = 0
-      for (let j = 0; j < n; j++) mean += x.data[o + j]
-      mean /= n
-      let v = 0
-      for (let j = 0; j < n; j++) {
-        const d = x.data[o + j] - mean
-        v += d * d
-      }
-      const r = 1 / Math.sqrt(v / n + this.eps)
-      rstd[i] = r
-      for (let j = 0; j < n; j++) {
-        const h = (x.data[o + j] - mean) * r
-        if (xhat) xhat.data[o + j] = h
-        y.data[o + j] = h * g[j] + b[j]
-      }
-    }
+    getBackend().layerNorm(x.rows, n, x.data, this.weight.value, this.bias.value, this.eps, y.data, xhat?.data, rstd)
     if (xhat) this.cache = { xhat, rstd }
     return y
   }
@@ -57,24 +40,9 @@ export class LayerNorm implements Module {
     this.cache = undefined
     const n = this.dim
     const { xhat, rstd } = c
-    const gamma = this.weight.value, dg = this.weight.grad, db = this.bias.grad
     const dX = matrix(dY.rows, n)
-    for (let i = 0; i < dY.rows; i++) {
-      const o = i * n
-      let sumG = 0, sumGx = 0
-      for (let j = 0; j < n; j++) {
-        const dy = dY.data[o + j], h = xhat.data[o + j]
-        const gj = dy * gamma[j]
-        sumG += gj
-        sumGx += gj * h
-        if (!this.frozen) {
-          dg[j] += dy * h
-          db[j] += dy
-        }
-      }
-      const mG = sumG / n, mGx = sumGx / n, r = rstd[i]
-      for (let j = 0; j < n; j++) dX.data[o + j] = (dY.data[o + j] * gamma[j] - mG - xhat.data[o + j] * mGx) * r
-    }
+    const grads = this.frozen ? undefined : this
+    getBackend().layerNormBackward(dY.rows, n, dY.data, xhat.data, rstd, this.weight.value, dX.data, grads?.weight.grad, grads?.bias.grad)
     return dX
   }
 }
