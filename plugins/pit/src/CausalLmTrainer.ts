@@ -63,23 +63,30 @@ export const encodeUnit = (tokenizer: WordTokenizer, unit: Unit, maxLength: numb
 }
 
 /**
- * Packs units, in a seeded shuffled order, into sequences of at most `maxLength` tokens that start
- * with `<bos>` (a unit is never split; each ends with `<sep>`), as LM pre-training packs documents. Every
- * position up to the context length gets trained, and the model sees several units in one context,
- * as in the k-shot prompts it is evaluated with.
+ * Concatenates units, in a seeded shuffled order, and cuts the stream into sequences of
+ * `maxLength` tokens that start with `<bos>`, as LM pre-training packs documents: a unit that does
+ * not fit is continued in the next sequence. Every unit's tokens then land at every position of the
+ * context over the epochs; packing whole units instead would pin long units (a document's questions
+ * and the document, ≈ one context long) to fixed positions, so a learned position would tell the
+ * model "questions here, document text there" and k-shot prompts, whose question sits where
+ * documents were seen, would be continued as documents.
  */
 export const packUnits = (units: ReadonlyArray<EncodedUnit>, maxLength: number, rng: Rng): Array<EncodedUnit> => {
   const packed: Array<EncodedUnit> = []
   let ids: Array<number> = [BOS], targets: Array<number> = [0]
   for (const i of rng.permutation(units.length)) {
     const u = units[i]!
-    if (ids.length > 1 && ids.length + u.ids.length > maxLength) {
-      packed.push({ ids, targets })
-      ids = [BOS]
-      targets = [0]
+    for (let at = 0; at < u.ids.length; ) {
+      const take = Math.min(maxLength - ids.length, u.ids.length - at)
+      ids.push(...u.ids.slice(at, at + take))
+      targets.push(...u.targets.slice(at, at + take))
+      at += take
+      if (ids.length === maxLength) {
+        packed.push({ ids, targets })
+        ids = [BOS]
+        targets = [0]
+      }
     }
-    ids.push(...u.ids)
-    targets.push(...u.targets)
   }
   if (ids.length > 1) packed.push({ ids, targets })
   return packed

@@ -5,7 +5,7 @@
  *   continued-pretraining  test docs
  *   instruction-tuning     train + test docs, then train QA           (continued pre-training + IT)
  *   mixed                  train docs + train QA + test docs, shuffled together
- *   pit                    train docs each followed by its QA, then test docs   (Pre-Instruction-Tuning)
+ *   pit                    each train doc's QA followed by the doc, then test docs   (Pre-Instruction-Tuning)
  *   pit-qa-only            train QA, then test docs
  *   pit-qa-then-docs       train QA, then train docs, then test docs
  *
@@ -54,10 +54,15 @@ export const qaSegments = (q: QaPair): Array<Segment> => [
 ]
 export const qaUnit = (q: QaPair): Unit => ({ id: `qa:${q.id}`, segments: qaSegments(q) })
 
-/** A document followed by its questions, in one training sequence (open-book QA style). */
+/**
+ * A document's questions followed by the document, in one training sequence: QA and documents
+ * alternate, and the questions come first ("instruction-tunes on questions prior to training on
+ * documents"), so under causal attention an answer cannot be copied from its document and must be
+ * recalled; the document that follows is then encoded knowing how its facts are asked for.
+ */
 export const interleavedUnit = (d: Document, qa: ReadonlyArray<QaPair>): Unit => ({
-  id: `doc+qa:${d.id}`,
-  segments: [...documentUnit(d).segments, ...qa.flatMap(qaSegments)]
+  id: `qa+doc:${d.id}`,
+  segments: [...qa.flatMap(qaSegments), ...documentUnit(d).segments]
 })
 
 export interface CurriculumInputs {
@@ -92,7 +97,7 @@ export const buildCurriculum = (method: Method, data: CurriculumInputs, epochs: 
       return {
         method,
         phases: [
-          { name: "pre-instruction-tuning (train doc then its QA)", epochs: epochs.instructionEpochs, units: data.trainDocs.map((d) => interleavedUnit(d, byDoc.get(d.id) ?? [])) },
+          { name: "pre-instruction-tuning (train QA of a doc, then the doc)", epochs: epochs.instructionEpochs, units: data.trainDocs.map((d) => interleavedUnit(d, byDoc.get(d.id) ?? [])) },
           learnTestDocs
         ]
       }

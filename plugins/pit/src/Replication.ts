@@ -19,7 +19,7 @@ export interface ReplicationSettings {
 
 export const defaultSettings: ReplicationSettings = {
   data: { trainPeople: 60, testPeople: 20, templates: 4 },
-  epochs: { documentEpochs: 40, instructionEpochs: 40 },
+  epochs: { documentEpochs: 80, instructionEpochs: 80 },
   train: {
     hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 128, maxPositions: 128,
     batchSize: 2, lr: 1e-2, continuationLr: 1e-3, weightDecay: 0.01, warmupRatio: 0.05

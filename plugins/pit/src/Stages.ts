@@ -43,13 +43,13 @@ export const biographies = Stage.make({
 
 export const curriculum = Stage.make({
   name: "pit/curriculum",
-  version: "1",
+  version: "2",
   description:
-    "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (train doc then its QA, then test docs), QA-only PIT, QA then docs",
+    "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (each train doc's QA then the doc, then test docs), QA-only PIT, QA then docs",
   params: Schema.Struct({
     method: Schema.Literals(methods),
-    documentEpochs: Params.describe(withDefault(PositiveInt, 40), "Epochs over the documents to learn (and the baselines' document phases)."),
-    instructionEpochs: Params.describe(withDefault(PositiveInt, 40), "Epochs of the (pre-)instruction-tuning phases.")
+    documentEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs over the documents to learn (and the baselines' document phases)."),
+    instructionEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs of the (pre-)instruction-tuning phases.")
   }),
   inputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts },
   outputs: { curriculum: CurriculumPort },
@@ -66,7 +66,7 @@ export const curriculum = Stage.make({
 
 export const trainLm = Stage.make({
   name: "pit/train-lm",
-  version: "1",
+  version: "2",
   description:
     "trains a small GPT from scratch on a curriculum with the tensor engine (word-level tokenizer, packed sequences, next-token loss on documents and answer tokens only, seeded shuffles, AdamW + cosine per phase)",
   params: Schema.Struct({

@@ -55,12 +55,14 @@ describe("curricula", () => {
     expect(shape("pit-qa-then-docs")).toEqual([[20, 2], [4, 2], [2, 3]])
   })
 
-  it("PIT puts each train document before its own questions; only answers and documents are scored", () => {
+  it("PIT puts each train document's questions before the document (no answer can attend to its document); only answers and documents are scored", () => {
     const [first, second] = buildCurriculum("pit", data, epochs).phases
     const unit = first!.units[0]!
-    expect(unit.segments[0]!.text.startsWith(data.trainDocs[0]!.text)).toBe(true)
-    expect(unit.segments.slice(1).map((s) => s.scored)).toEqual([false, true, false, true, false, true, false, true, false, true])
-    expect(unit.segments[2]!.text).toBe(`${data.trainQa[0]!.answer} <sep>`)
+    expect(unit.segments.at(-1)!.text.startsWith(data.trainDocs[0]!.text)).toBe(true)
+    expect(unit.segments.map((s) => s.scored)).toEqual([false, true, false, true, false, true, false, true, false, true, true])
+    expect(unit.segments[0]!.text).toBe(`Question : ${data.trainQa[0]!.question} Answer :`)
+    expect(unit.segments[1]!.text).toBe(`${data.trainQa[0]!.answer} <sep>`)
+    for (const s of unit.segments.slice(0, -1)) expect(data.trainDocs[0]!.text.includes(s.text)).toBe(false)
     expect(second!.units.map((u) => u.id)).toEqual(data.testDocs.map((d) => `doc:${d.id}`))
   })
 })
@@ -74,14 +76,22 @@ describe("tokenizer, packing and the model folder", () => {
     expect(tokenizer.encode("Answer : Lima <sep>").at(-1)).toBe(3)
   })
 
-  it("packs whole units into sequences that start with <bos> and keep the targets aligned", () => {
+  it("packs the shuffled units into full <bos>-led sequences, continuing a unit that does not fit in the next, targets aligned", () => {
     const units = [0, 1, 2, 3].map((i) => encodeUnit(tokenizer, { id: `${i}`, segments: [{ text: "Question : Where ?", scored: false }, { text: "Lima <sep>", scored: true }] }, 20))
+    // 4 units x 6 tokens = 24 tokens; 12 fit after each <bos>: two full sequences of 13.
     const packed = packUnits(units, 13, new Rng(1))
     expect(packed.map((p) => p.ids.length)).toEqual([13, 13])
-    for (const p of packed) {
+    const long = encodeUnit(tokenizer, { id: "long", segments: [{ text: "Lima is in Peru . Lima is in Peru .", scored: true }] }, 20)
+    const split = packUnits([units[0]!, long], 8, new Rng(2))
+    expect(split.map((p) => p.ids.length)).toEqual([8, 8, 3])
+    const stream = split.flatMap((p) => p.ids.slice(1))
+    const targets = split.flatMap((p) => p.targets.slice(1))
+    expect(stream.length).toBe(units[0]!.ids.length + long.ids.length)
+    for (const p of split) {
       expect(p.ids[0]).toBe(2)
-      expect(tokenizer.decode(p.ids.filter((_, i) => p.targets[i] === 1))).toBe("Lima <sep> Lima <sep>")
+      expect(p.targets[0]).toBe(0)
     }
+    expect(tokenizer.decode(stream.filter((_, i) => targets[i] === 1))).toMatch(/^(Lima <sep> Lima is in Peru \. Lima is in Peru \.|Lima is in Peru \. Lima is in Peru \. Lima <sep>)$/)
   })
 
   it("a saved model loads back with the same greedy outputs", () => {
