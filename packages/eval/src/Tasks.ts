@@ -36,6 +36,13 @@ const gather = (m: Matrix, rows: ArrayLike<number>): Matrix => {
 }
 
 /** Embeds the distinct texts once; returns the row of each input text. */
+/** Both sides of each pair embedded (each distinct text once): row i of `a` and `b` is pair i. */
+const embedPairs = <E, R>(embed: Embed<E, R>, pairs: ReadonlyArray<Ports.ScoredPair>) =>
+  Effect.map(embedDistinct(embed, pairs.flatMap((p) => [p.a, p.b])), ({ m, rows }) => ({
+    a: gather(m, rows.filter((_, i) => i % 2 === 0)),
+    b: gather(m, rows.filter((_, i) => i % 2 === 1))
+  }))
+
 const embedDistinct = <E, R>(embed: Embed<E, R>, texts: ReadonlyArray<string>) =>
   Effect.gen(function* () {
     const index = new Map<string, number>()
@@ -54,9 +61,7 @@ export const sts = <E, R>(task: string, split: string, pairs: ReadonlyArray<Port
   Effect.gen(function* () {
     const { value, seconds } = yield* timed(
       Effect.gen(function* () {
-        const { m, rows } = yield* embedDistinct(embed, pairs.flatMap((p) => [p.a, p.b]))
-        const a = gather(m, rows.filter((_, i) => i % 2 === 0))
-        const b = gather(m, rows.filter((_, i) => i % 2 === 1))
+        const { a, b } = yield* embedPairs(embed, pairs)
         const cos = pairwiseCosine(a, b)
         const gold = pairs.map((p) => p.score)
         return { cosine_spearman: spearman(cos, gold), cosine_pearson: pearson(cos, gold) }
@@ -83,9 +88,7 @@ export const pairClassification = <E, R>(task: string, split: string, pairs: Rea
   Effect.gen(function* () {
     const { value, seconds } = yield* timed(
       Effect.gen(function* () {
-        const { m, rows } = yield* embedDistinct(embed, pairs.flatMap((p) => [p.a, p.b]))
-        const a = gather(m, rows.filter((_, i) => i % 2 === 0))
-        const b = gather(m, rows.filter((_, i) => i % 2 === 1))
+        const { a, b } = yield* embedPairs(embed, pairs)
         return evaluatePairClassificationAll(a, b, pairs.map((p) => p.score))
       })
     )

@@ -6,17 +6,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { evaluateSts, pairMatrices, plugin } from "../src/index.js"
+import { hashEmbed as hashedBagOfWords } from "./hashEmbed.js"
 
-/** Hashed bag of words (FNV-1a into 512 dims): a real, if weak, sentence encoder with no model files. */
-const embed = (text: string, dim = 512): Float32Array => {
-  const v = new Float32Array(dim)
-  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
-    let h = 0x811c9dc5
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193)
-    v[(h >>> 0) % dim]! += 1
-  }
-  return v
-}
+const embed = (text: string, dim = 512): Float32Array => hashedBagOfWords(text, dim)
 
 const hashEmbed = Stage.make({
   name: "test/hash-embed",

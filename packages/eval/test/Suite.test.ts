@@ -6,21 +6,12 @@ import { plugin as dataPlugin } from "@embedflow/data"
 import { Cause, Effect, Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { MtebResult, plugin, Suite, type Tasks } from "../src/index.js"
+import { hashEmbed } from "./hashEmbed.js"
 
-/** Hashed bag of words (FNV-1a into 256 dims): a real, if weak, encoder with no model files. */
-const hashEmbed = (text: string, dim = 256): Float32Array => {
-  const v = new Float32Array(dim)
-  for (const w of text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) {
-    let h = 0x811c9dc5
-    for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 0x01000193)
-    v[(h >>> 0) % dim]! += 1
-  }
-  return v
-}
 const embed: Tasks.Embed = (texts) =>
   Effect.sync(() => {
     const data = new Float32Array(texts.length * 256)
-    texts.forEach((t, i) => data.set(hashEmbed(t), i * 256))
+    texts.forEach((t, i) => data.set(hashEmbed(t, 256), i * 256))
     return { dim: 256, count: texts.length, data }
   })
 
