@@ -16,7 +16,7 @@ export const loadRegistry = async (extra: ReadonlyArray<string> = [], baseDir = 
   const plugins: Array<Plugin.Plugin> = []
   for (const s of [...defaultPluginModules, ...extra.map((e) => specifierOf(e, baseDir))]) {
     try {
-      plugins.push(await Plugin.load(s, importModule))
+      plugins.push(await Plugin.load(s, { importModule }))
     } catch (e) {
       throw new Error(`cannot load plugin '${s}': ${e instanceof Error ? e.message : String(e)}`)
     }

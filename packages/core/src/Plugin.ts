@@ -60,6 +60,5 @@ export const pluginOf = (mod: unknown, name: string): Plugin => {
 }
 
 /** Loads a plugin module by package name or URL; it must export `plugin` (or a default Plugin). */
-export const load = async (specifier: string, importModule?: (url: string) => Promise<unknown>): Promise<Plugin> =>
-  // `typeof` guard: `names.map(Plugin.load)` passes an index as the second argument.
-  pluginOf(await (typeof importModule === "function" ? importModule(specifier) : import(specifier)), specifier)
+export const load = async (specifier: string, options: { readonly importModule?: (url: string) => Promise<unknown> } = {}): Promise<Plugin> =>
+  pluginOf(await (options.importModule ? options.importModule(specifier) : import(specifier)), specifier)
