@@ -16,7 +16,8 @@ export const loadRegistry = async (extra: ReadonlyArray<string> = [], baseDir = 
   const plugins: Array<Plugin.Plugin> = []
   for (const s of [...defaultPluginModules, ...extra.map((e) => specifierOf(e, baseDir))]) {
     try {
-      plugins.push(await Plugin.load(s, { importModule }))
+      // Recorded as a resolved URL, so a worker thread or another process imports the very same module.
+      plugins.push(Plugin.recordModule(await Plugin.load(s, { importModule }), import.meta.resolve(s)))
     } catch (e) {
       throw new Error(`cannot load plugin '${s}': ${e instanceof Error ? e.message : String(e)}`)
     }

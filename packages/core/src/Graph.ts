@@ -5,7 +5,7 @@ import { Effect, Schema, SchemaIssue } from "effect"
 import YAML from "yaml"
 import { type GraphProblem, GraphValidationError } from "./GraphError.js"
 import { GraphSpec, NodeSpec } from "./GraphSpec.js"
-import { type Plugin, pluginOf, Registry } from "./Plugin.js"
+import { type Plugin, pluginOf, recordModule, Registry } from "./Plugin.js"
 import type { AnyStage } from "./Stage.js"
 
 export interface InputEdge {
@@ -444,7 +444,7 @@ const loadGraphPlugins = async (
     const specifier = entry.startsWith(".") || path.isAbsolute(entry) ? pathToFileURL(path.resolve(baseDir, entry)).href : entry
     let plugin: Plugin
     try {
-      plugin = pluginOf(await importModule(specifier), entry)
+      plugin = recordModule(pluginOf(await importModule(specifier), entry), specifier)
     } catch (e) {
       problems.push({ kind: "plugin", path: at, message: `cannot load plugin '${entry}': ${importError(e, "a plugin")}` })
       continue

@@ -39,6 +39,11 @@ export class Registry {
   get(name: string): AnyStage | undefined {
     return this.byName.get(name)
   }
+  /** The module of the plugin that provides stage `name` (see {@link moduleOf}). */
+  moduleOf(name: string): string | undefined {
+    const plugin = this.plugins.find((p) => p.stages.some((s) => s.name === name))
+    return plugin ? moduleOf(plugin) : undefined
+  }
   stages(): ReadonlyArray<AnyStage> {
     return [...this.byName.values()].sort((a, b) => a.name.localeCompare(b.name))
   }
@@ -47,6 +52,20 @@ export class Registry {
     const layers = this.plugins.flatMap((p) => (p.layer ? [p.layer] : []))
     return layers.length === 0 ? (Layer.empty as unknown as Layer.Layer<any, any, never>) : Layer.mergeAll(...(layers as [Layer.Layer<any, any, never>]))
   }
+}
+
+const modules = new WeakMap<Plugin, string>()
+
+/**
+ * The module a plugin was imported from (`Plugin.load`, a graph's `plugins:`), so that a worker thread
+ * or another process can import the same plugin to run its stages; undefined for a plugin made in code.
+ */
+export const moduleOf = (plugin: Plugin): string | undefined => modules.get(plugin)
+
+/** Records where `plugin` was imported from (see {@link moduleOf}); a resolved URL replaces a bare name. */
+export const recordModule = (plugin: Plugin, specifier: string): Plugin => {
+  modules.set(plugin, specifier)
+  return plugin
 }
 
 /** The plugin a module exports (`plugin` or default); `name` is how the module was named, for the message. */
@@ -61,4 +80,4 @@ export const pluginOf = (mod: unknown, name: string): Plugin => {
 
 /** Loads a plugin module by package name or URL; it must export `plugin` (or a default Plugin). */
 export const load = async (specifier: string, options: { readonly importModule?: (url: string) => Promise<unknown> } = {}): Promise<Plugin> =>
-  pluginOf(await (options.importModule ? options.importModule(specifier) : import(specifier)), specifier)
+  recordModule(pluginOf(await (options.importModule ? options.importModule(specifier) : import(specifier)), specifier), specifier)

@@ -1,14 +1,16 @@
 import * as path from "node:path"
 import { Cause, Data, Deferred, Effect, Layer, Schema } from "effect"
-import { type ArtifactError, ArtifactStore, type Manifest, type RunFolder } from "./ArtifactStore.js"
+import { type ArtifactCorruptError, type ArtifactError, ArtifactStore, type Manifest, type RunFolder } from "./ArtifactStore.js"
 import { edgesOf, type Graph } from "./Graph.js"
 import { deriveSeed } from "./internal/canonicalJson.js"
 import { ownerTag } from "./internal/owner.js"
 import * as Plan from "./Plan.js"
 import type { RunEvent, RunEventListener } from "./RunEvent.js"
 import type { Ports } from "./Stage.js"
-import { StageContext } from "./StageContext.js"
+import * as Shards from "./Shards.js"
 import { StageError } from "./StageError.js"
+import { StageExecutor } from "./StageExecutor.js"
+import { executeTask, type ShardInfo, type StageTask, type TaskEventSink } from "./StageTask.js"
 
 export interface NodeFailure {
   readonly nodeId: string
@@ -38,6 +40,8 @@ export interface RunOptions {
   readonly layer?: Layer.Layer<any, any, never>
   /** Minimum milliseconds between two progress events of one node. */
   readonly progressIntervalMs?: number
+  /** Items per shard for sharded stages (default: the stage's `shard.items`). */
+  readonly shardItems?: number
 }
 
 export interface NodeResult {
@@ -64,6 +68,9 @@ const messageOf = (cause: Cause.Cause<unknown>): string => {
   if (error instanceof Error) return error.message || error.name
   return typeof error === "object" && error && "message" in error ? String(error.message) : String(error)
 }
+
+const isNodeFailure = (u: unknown): u is NodeFailure =>
+  !!u && typeof u === "object" && typeof (u as NodeFailure).nodeId === "string" && typeof (u as NodeFailure).skipped === "boolean"
 
 /** The state one run shares between its nodes. */
 interface Execution {
@@ -156,7 +163,9 @@ const executeNode = (exec: Execution, planned: Plan.PlannedNode) =>
       })
     )
     if (outcome._tag === "Success") return yield* Deferred.succeed(deferred, outcome.value)
-    const failure = Cause.squash(outcome.cause) as NodeFailure
+    const squashed = Cause.squash(outcome.cause)
+    // A defect (an executor or stage that threw) still fails only this node, under its id.
+    const failure: NodeFailure = isNodeFailure(squashed) ? squashed : { nodeId: planned.node.id, message: messageOf(outcome.cause), skipped: false }
     exec.failures.push(failure)
     yield* exec.emit({ type: "node-failed", time: now(), nodeId: failure.nodeId, error: failure.message, skipped: failure.skipped })
     return yield* Deferred.fail(deferred, failure)
@@ -207,7 +216,7 @@ const readCached = (exec: Execution, planned: Plan.PlannedNode) =>
     return undefined
   })
 
-/** Runs the stage in a scratch folder, checks its outputs against their port types, and stores them. */
+/** Runs the stage (whole or shard by shard), checks its outputs against their port types, and stores them. */
 const compute = (exec: Execution, planned: Plan.PlannedNode, inputs: Record<string, unknown>): Effect.Effect<Outputs, NodeFailure, ArtifactStore> =>
   Effect.gen(function* () {
     const store = yield* ArtifactStore
@@ -215,55 +224,172 @@ const compute = (exec: Execution, planned: Plan.PlannedNode, inputs: Record<stri
     const fail = (message: string): NodeFailure => ({ nodeId: node.id, message, skipped: false })
     yield* exec.emit({ type: "node-started", time: now(), nodeId: node.id, stage: node.stage.name, key })
     const nodeStart = performance.now()
-    const result = yield* Effect.acquireUseRelease(
-      store.makeScratch(key).pipe(Effect.mapError((e) => fail(e.message))),
-      (scratchDir) =>
-        Effect.gen(function* () {
-          const values = yield* runStage(exec, planned, inputs, scratchDir, nodeStart)
-          yield* checkOutputs(planned, values)
-          yield* storeOutputs(exec, planned, values, (performance.now() - nodeStart) / 1000)
-          // Folder outputs were moved into the store: read their new paths back. Other values are
-          // passed on as they are, not re-read from disk.
-          const folders = Object.fromEntries(Object.entries(node.stage.outputs as Ports).filter(([, t]) => t.format.kind === "directory"))
-          return { ...values, ...(yield* store.read(key, folders)) } as Outputs
-        }).pipe(Effect.mapError((e) => fail(e.message))),
-      (scratchDir) => store.removeScratch(scratchDir).pipe(Effect.ignore)
-    )
+    const executor = yield* executorFor(exec, planned)
+    const over = node.stage.shard?.over
+    const storeNode = (values: Record<string, unknown>) => storeOutputs(exec, planned, key, node.id, values, (performance.now() - nodeStart) / 1000)
+    const result = yield* (over !== undefined && inputs[over] !== undefined
+      ? computeSharded(exec, planned, inputs, over, executor, nodeStart).pipe(Effect.tap(storeNode))
+      : computeInScratch(exec, planned, key, inputs, undefined, executor?.runs === "all" ? executor : undefined, taskEvents(exec, node.id, nodeStart), storeNode)
+    ).pipe(Effect.mapError((e) => fail(e.message)))
     exec.results[node.id] = { key, cached: false, dir: store.entryDir(key), outputs: result }
     yield* store.linkOutput(exec.run, node.id, key).pipe(Effect.ignore)
     yield* exec.emit({ type: "node-finished", time: now(), nodeId: node.id, key, seconds: (performance.now() - nodeStart) / 1000 })
     return result
   })
 
-/** The stage's run, with a StageContext for this node; failures become a StageError with its message. */
-const runStage = (exec: Execution, planned: Plan.PlannedNode, inputs: Record<string, unknown>, scratchDir: string, nodeStart: number) => {
-  const { node } = planned
-  const graph = exec.plan.graph
+/** The executor a node's tasks go to: the provided one, unless it cannot import the stage's plugin or the run brings its own services. */
+const executorFor = (exec: Execution, planned: Plan.PlannedNode) =>
+  Effect.gen(function* () {
+    const provided = yield* Effect.serviceOption(StageExecutor)
+    if (provided._tag === "None" || exec.options.layer !== undefined) return undefined
+    if (exec.plan.graph.registry.moduleOf(planned.node.stage.name) === undefined) return undefined
+    return provided.value
+  })
+
+const taskOf = (exec: Execution, planned: Plan.PlannedNode, key: string, inputs: Record<string, unknown>, shard: ShardInfo | undefined, scratchDir: string): StageTask => ({
+  nodeId: planned.node.id,
+  stage: planned.node.stage.name,
+  module: exec.plan.graph.registry.moduleOf(planned.node.stage.name),
+  params: planned.node.paramsJson,
+  seed: deriveSeed(exec.plan.graph.seed, planned.node.id),
+  baseDir: exec.plan.graph.baseDir,
+  scratchDir,
+  key,
+  shard,
+  inputs
+})
+
+/** One task in a scratch folder of its own, on the executor or here; its outputs checked against the ports. */
+const computeInScratch = (
+  exec: Execution,
+  planned: Plan.PlannedNode,
+  key: string,
+  inputs: Record<string, unknown>,
+  shard: ShardInfo | undefined,
+  executor: StageExecutor["Service"] | undefined,
+  emit: TaskEventSink,
+  store: (values: Record<string, unknown>) => Effect.Effect<void, StageError | ArtifactError | ArtifactCorruptError, ArtifactStore>
+): Effect.Effect<Outputs, StageError | ArtifactError | ArtifactCorruptError, ArtifactStore> =>
+  Effect.gen(function* () {
+    const artifacts = yield* ArtifactStore
+    return yield* Effect.acquireUseRelease(
+      artifacts.makeScratch(key),
+      (scratchDir) =>
+        Effect.gen(function* () {
+          const task = taskOf(exec, planned, key, inputs, shard, scratchDir)
+          const values = executor ? yield* executor.execute(task, emit) : yield* executeTask(planned.node.stage, task, emit)
+          yield* checkOutputs(planned, values)
+          // Stored while the scratch folder (holding folder outputs) still exists; folders read back from the entry.
+          yield* store(values)
+          return yield* readFoldersBack(planned, key, values)
+        }),
+      (scratchDir) => artifacts.removeScratch(scratchDir).pipe(Effect.ignore)
+    )
+  })
+
+/** A node's task events as run events; progress throttled to one event per interval. */
+const taskEvents = (exec: Execution, nodeId: string, nodeStart: number): TaskEventSink => {
   let lastProgress = 0
   const interval = exec.options.progressIntervalMs ?? 250
-  const context = StageContext.of({
-    nodeId: node.id,
-    stageName: node.stage.name,
-    seed: deriveSeed(graph.seed, node.id),
-    scratchDir,
-    resolvePath: (p) => path.resolve(graph.baseDir, p),
-    progress: (done, total, unit) =>
-      Effect.suspend(() => {
-        const t = performance.now()
-        if (t - lastProgress < interval && done !== total) return Effect.void
-        lastProgress = t
-        const rate = done / Math.max((t - nodeStart) / 1000, 1e-9)
-        const etaSeconds = total !== undefined && rate > 0 ? (total - done) / rate : undefined
-        return exec.emit({ type: "node-progress", time: now(), nodeId: node.id, done, total, unit, rate, etaSeconds })
-      }),
-    metric: (name, value, step) => exec.emit({ type: "node-metric", time: now(), nodeId: node.id, name, value, step }),
-    log: (message) => exec.emit({ type: "node-log", time: now(), nodeId: node.id, message })
-  })
-  return (node.stage.run(node.params, inputs) as Effect.Effect<Record<string, unknown>, unknown, StageContext>).pipe(
-    Effect.provideService(StageContext, context),
-    Effect.catchCause((cause) => Effect.fail(new StageError({ message: messageOf(cause), cause: Cause.squash(cause) })))
-  ) as Effect.Effect<Record<string, unknown>, StageError>
+  return (event) =>
+    Effect.suspend(() => {
+      switch (event.type) {
+        case "log":
+          return exec.emit({ type: "node-log", time: now(), nodeId, message: event.message })
+        case "metric":
+          return exec.emit({ type: "node-metric", time: now(), nodeId, name: event.name, value: event.value, step: event.step })
+        case "progress": {
+          const { done, total, unit } = event
+          const t = performance.now()
+          if (t - lastProgress < interval && done !== total) return Effect.void
+          lastProgress = t
+          const rate = done / Math.max((t - nodeStart) / 1000, 1e-9)
+          const etaSeconds = total !== undefined && rate > 0 ? (total - done) / rate : undefined
+          return exec.emit({ type: "node-progress", time: now(), nodeId, done, total, unit, rate, etaSeconds })
+        }
+      }
+    })
 }
+
+/**
+ * A sharded node: each shard served from its own cache entry or computed (on the executor, several at
+ * once) and stored, then the shards merged in order. A killed run resumes with the shards it finished.
+ */
+const computeSharded = (
+  exec: Execution,
+  planned: Plan.PlannedNode,
+  inputs: Record<string, unknown>,
+  over: string,
+  executor: StageExecutor["Service"] | undefined,
+  nodeStart: number
+) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const { node } = planned
+    const whole = inputs[over]
+    const shards = Shards.plan(Shards.itemCount(whole), exec.options.shardItems ?? node.stage.shard?.items ?? Shards.defaultShardItems)
+    const progress = taskEvents(exec, node.id, nodeStart)
+    const quiet: TaskEventSink = (event) => (event.type === "progress" ? Effect.void : progress(event))
+    let done = 0
+    let cached = 0
+    const parts = yield* Effect.forEach(
+      shards,
+      (shard) =>
+        Effect.gen(function* () {
+          const items = Shards.sliceItems(whole, shard.offset, shard.offset + shard.items)
+          const key = Shards.keyOf(planned.ingredients!, over, shard, items)
+          const fromCache = exec.options.force ? undefined : yield* readCachedShard(exec, planned, key, shard)
+          let values = fromCache
+          if (values === undefined) {
+            const storeShard = (v: Record<string, unknown>) => storeOutputs(exec, planned, key, `${node.id}#${shard.index}`, v, (performance.now() - nodeStart) / 1000)
+            values = yield* computeInScratch(exec, planned, key, { ...inputs, [over]: items }, shard, executor, quiet, storeShard)
+          } else cached++
+          done += shard.items
+          yield* progress({ type: "progress", done, total: shard.total, unit: "items" })
+          return values
+        }),
+      { concurrency: executor ? Math.max(1, executor.capacity) : 1 }
+    )
+    yield* exec.emit({
+      type: "node-log",
+      time: now(),
+      nodeId: node.id,
+      message: `${shards.length} shard${shards.length === 1 ? "" : "s"} of ${shards[0]!.total} items${cached > 0 ? `, ${cached} from the cache` : ""}${executor ? ` on ${executor.name}` : ""}`
+    })
+    const merged = yield* Effect.try({
+      try: () => Shards.merge(node.stage, node.params, parts),
+      catch: (e) => new StageError({ message: `merging the shards failed: ${e instanceof Error ? e.message : String(e)}`, cause: e })
+    })
+    yield* checkOutputs(planned, merged)
+    return merged
+  })
+
+/** A shard's verified cache entry; a corrupt one is quarantined and recomputed. */
+const readCachedShard = (exec: Execution, planned: Plan.PlannedNode, key: string, shard: ShardInfo) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    if (!(yield* store.has(key))) return undefined
+    const cached = yield* Effect.exit(store.read(key, planned.node.stage.outputs))
+    if (cached._tag === "Success") return cached.value as Record<string, unknown>
+    const error = Cause.squash(cached.cause)
+    const where = error && typeof error === "object" && "_tag" in error && error._tag === "ArtifactCorruptError" ? yield* store.quarantine(key).pipe(Effect.orElseSucceed(() => undefined)) : undefined
+    yield* exec.emit({
+      type: "node-log",
+      time: now(),
+      nodeId: planned.node.id,
+      message: `shard ${shard.index}: ${messageOf(cached.cause)}, recomputing${where ? ` (moved to ${where})` : ""}`
+    })
+    return undefined
+  })
+
+/** Folder outputs were moved into the store: their new paths. Other values are passed on as they are, not re-read. */
+const readFoldersBack = (planned: Plan.PlannedNode, key: string, values: Record<string, unknown>) =>
+  Effect.gen(function* () {
+    const store = yield* ArtifactStore
+    const folders = Object.fromEntries(Object.entries(planned.node.stage.outputs as Ports).filter(([, t]) => t.format.kind === "directory"))
+    if (Object.keys(folders).length === 0) return values as Outputs
+    return { ...values, ...(yield* store.read(key, folders)) } as Outputs
+  })
 
 /** Every declared output is there and has its port's type. */
 const checkOutputs = (planned: Plan.PlannedNode, values: Record<string, unknown>) =>
@@ -275,15 +401,17 @@ const checkOutputs = (planned: Plan.PlannedNode, values: Record<string, unknown>
     }
   })
 
-const storeOutputs = (exec: Execution, planned: Plan.PlannedNode, values: Record<string, unknown>, seconds: number) =>
+const storeOutputs = (exec: Execution, planned: Plan.PlannedNode, key: string, entryName: string, values: Record<string, unknown>, seconds: number) =>
   Effect.gen(function* () {
     const store = yield* ArtifactStore
-    const { node, key, ingredients } = planned
+    const { node, ingredients } = planned
+    // A remote executor may have stored the entry itself (into a store all runners share).
+    if (!exec.options.force && (yield* store.has(key))) return
     const manifest: Manifest = {
       key,
       stage: node.stage.name,
       version: node.stage.version,
-      nodeId: node.id,
+      nodeId: entryName,
       params: node.paramsJson,
       inputs: ingredients?.inputs ?? {},
       reads: ingredients?.reads,

@@ -41,6 +41,23 @@ export interface Stage<
    * a data set under the data root): absolute paths whose content goes into the node's cache key.
    */
   readonly reads?: ((params: PS["Type"], context: PlanContext) => Effect.Effect<ReadonlyArray<string>, StageError>) | undefined
+  readonly shard?: ShardSpec<PS, In, Out> | undefined
+}
+
+/**
+ * A stage that maps over one input in chunks: the runner cuts that input into shards of `items` items,
+ * runs and caches each shard as a unit of its own (on a worker thread or a cluster runner when one is
+ * provided), and merges the shards' outputs in order. The stage must treat items independently (seed
+ * per-item randomness with `shard.offset + i` from the StageContext), so that the merged output equals
+ * the output of one run over the whole input, bit for bit, whatever the shard size.
+ */
+export interface ShardSpec<PS extends Schema.Top = Schema.Top, In extends Ports = Ports, Out extends Ports = Ports> {
+  /** The input port mapped over: a records port (an array) or a vectors port (rows). */
+  readonly over: keyof In & string
+  /** Items per shard unless the run says otherwise (default 512). */
+  readonly items?: number | undefined
+  /** Combines the shards' outputs in shard order; by default records are concatenated and vectors stacked. */
+  readonly merge?: ((params: PS["Type"], parts: ReadonlyArray<ValuesOf<Out>>) => ValuesOf<Out>) | undefined
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -61,12 +78,30 @@ export const make = <
   readonly outputs: Out
   readonly run: (params: PS["Type"], inputs: ValuesOf<In>) => Effect.Effect<ValuesOf<Out>, StageFailure, R | StageContext>
   readonly reads?: (params: PS["Type"], context: PlanContext) => Effect.Effect<ReadonlyArray<string>, StageError>
+  readonly shard?: ShardSpec<PS, In, Out>
 }): Stage<PS, In, Out, R> => {
   for (const [port, type] of Object.entries(definition.outputs)) {
     if (type.element) throw new Error(`stage '${definition.name}': output '${port}' is a ${type.name}; list ports are inputs only`)
   }
   if (!/^[a-z0-9][a-z0-9-]*\/[a-z0-9][a-z0-9-]*$/.test(definition.name)) {
     throw new Error(`stage name '${definition.name}' must look like 'plugin/stage' (lower-case, digits, dashes)`)
+  }
+  const shard = definition.shard
+  if (shard) {
+    const over = definition.inputs[shard.over] as PortType<unknown> | undefined
+    if (!over || over.element || (over.format.kind !== "records" && over.format.kind !== "vectors")) {
+      throw new Error(`stage '${definition.name}': shard.over '${shard.over}' must be a records or vectors input port`)
+    }
+    if (shard.items !== undefined && !(Number.isInteger(shard.items) && shard.items > 0)) {
+      throw new Error(`stage '${definition.name}': shard.items must be a positive integer, got ${shard.items}`)
+    }
+    // Folder outputs would be moved out of the shard entries by the merge: a sharded stage returns values.
+    const folder = Object.entries(definition.outputs).find(([, t]) => t.format.kind === "directory")
+    if (folder) throw new Error(`stage '${definition.name}': a sharded stage cannot have a folder output ('${folder[0]}')`)
+    const unmergeable = Object.entries(definition.outputs).find(([, t]) => t.format.kind !== "records" && t.format.kind !== "vectors")
+    if (!shard.merge && unmergeable) {
+      throw new Error(`stage '${definition.name}': output '${unmergeable[0]}' (${unmergeable[1].format.kind}) needs a shard.merge`)
+    }
   }
   return { ...definition, optionalInputs: definition.optionalInputs ?? [] }
 }

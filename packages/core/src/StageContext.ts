@@ -1,4 +1,5 @@
 import { Context, Effect } from "effect"
+import type { ShardInfo } from "./StageTask.js"
 
 /**
  * What the runner gives every stage while it runs: its node id, a seed derived from the run seed,
@@ -13,6 +14,8 @@ export class StageContext extends Context.Service<
     readonly seed: number
     /** An empty folder owned by this node's attempt; folders returned as Directory outputs live here. */
     readonly scratchDir: string
+    /** Set when the stage runs on one shard of its sharded input (see `Stage.shard`). */
+    readonly shard?: ShardInfo | undefined
     /** Resolves a path given in params relative to the graph file's folder. */
     readonly resolvePath: (p: string) => string
     /** Reports `done` of `total` units; throttled, so calling it every item is fine. */
