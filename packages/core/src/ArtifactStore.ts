@@ -101,7 +101,7 @@ export class ArtifactStore extends Context.Service<
     /** An empty folder owned by this process for one node attempt. */
     readonly makeScratch: (key: string) => Effect.Effect<string, ArtifactError>
     readonly removeScratch: (dir: string) => Effect.Effect<void, ArtifactError>
-    /** Removes entries that no kept run references (all runs, or the newest `keepRuns`), and leftovers. */
+    /** Removes entries that no kept run references (all runs, or the newest `keepRuns` of each graph), and leftovers. */
     readonly gc: (options?: { readonly keepRuns?: number | undefined }) => Effect.Effect<GcReport, ArtifactError>
   }
 >()("@embedflow/core/ArtifactStore") {}
@@ -305,18 +305,21 @@ export const makeFileSystem = (root: string) => {
         const leftovers = yield* removeLeftovers()
         return yield* attempt("", "cannot collect garbage", async () => {
           const runsRoot = path.join(root, "runs")
-          const runs: Array<{ dir: string; time: number }> = []
+          // keepRuns counts per graph: the newest runs of every graph are kept, not the newest of the store.
+          const kept: Array<{ dir: string; time: number }> = []
+          const removed: Array<{ dir: string; time: number }> = []
           for (const graph of await readDirNames(runsRoot)) {
+            const runs: Array<{ dir: string; time: number }> = []
             for (const run of await readDirNames(path.join(runsRoot, graph))) {
               const dir = path.join(runsRoot, graph, run)
               const stat = await fs.stat(path.join(dir, "run.jsonl")).catch(() => fs.stat(dir))
               runs.push({ dir, time: stat.mtimeMs })
             }
+            runs.sort((a, b) => b.time - a.time)
+            const keep = options?.keepRuns === undefined ? runs.length : options.keepRuns
+            kept.push(...runs.slice(0, keep))
+            removed.push(...runs.slice(keep))
           }
-          runs.sort((a, b) => b.time - a.time)
-          const keep = options?.keepRuns === undefined ? runs.length : options.keepRuns
-          const kept = runs.slice(0, keep)
-          const removed = runs.slice(keep)
           const referenced = new Set<string>()
           for (const run of kept) for (const key of await runKeys(run.dir)) referenced.add(key)
           for (const run of removed) await fs.rm(run.dir, { recursive: true, force: true })

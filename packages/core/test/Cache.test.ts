@@ -349,6 +349,9 @@ describe("run folders and crash hygiene", () => {
 
   it("gc removes entries that no kept run references and reports the store size before and after", async () => {
     const [root, base] = [await tempDir(), await tempDir()]
+    // The oldest run, but the only one of its graph: --keep-runs counts per graph, so it stays.
+    const otherGraph = await run(graph([{ id: "w", stage: "cache/vectors", params: { rows: 7 } }], "other"), root, base)
+    await new Promise((r) => setTimeout(r, 20))
     const old = await run(graph([{ id: "v", stage: "cache/vectors", params: { rows: 1000 } }]), root, base)
     await new Promise((r) => setTimeout(r, 20))
     const kept = await run(graph([{ id: "v", stage: "cache/vectors", params: { rows: 10 } }]), root, base)
@@ -358,9 +361,10 @@ describe("run folders and crash hygiene", () => {
     await fs.rm(path.join(base, "gone.txt"))
     const all = await Effect.runPromise(store.gc())
     expect(await fs.readdir(path.join(root, "hashes"))).toEqual([]) // the memo of a deleted file went too
-    expect(all).toMatchObject({ runsKept: 2, runsRemoved: 0, entriesRemoved: 0, entriesKept: 2 })
+    expect(all).toMatchObject({ runsKept: 3, runsRemoved: 0, entriesRemoved: 0, entriesKept: 3 })
     const report = await Effect.runPromise(store.gc({ keepRuns: 1 }))
-    expect(report).toMatchObject({ runsKept: 1, runsRemoved: 1, entriesKept: 1, entriesRemoved: 1 })
+    expect(report).toMatchObject({ runsKept: 2, runsRemoved: 1, entriesKept: 2, entriesRemoved: 1 })
+    expect((await fs.stat(otherGraph.result.nodes.w!.dir)).isDirectory()).toBe(true)
     expect(report.bytesBefore - report.bytesAfter).toBeGreaterThanOrEqual(1000 * 16)
     await expect(fs.stat(old.result.nodes.v!.dir)).rejects.toThrow()
     expect((await fs.stat(kept.result.nodes.v!.dir)).isDirectory()).toBe(true)
