@@ -17,10 +17,10 @@ const capture = () => {
 describe("embedflow serve", () => {
   it("bad usage exits 2 with the serve usage; a model that cannot load exits 1", async () => {
     const cases: Array<[Array<string>, RegExp]> = [
-      [["serve"], /needs at least one --model/],
-      [["serve", "--model", tinyBert, "--port", "70000"], /--port must be <= 65535/],
-      [["serve", "--model", tinyBert, "--pooling", "max"], /--pooling must be mean, cls or last-token/],
-      [["serve", "--model", tinyBert, "--bogus"], /Unknown option '--bogus'/]
+      [["serve"], /Missing required flag: --model/],
+      [["serve", "--model", tinyBert, "--port", "70000"], /--port: "70000"\. Expected: a port number, 0 to 65535/],
+      [["serve", "--model", tinyBert, "--pooling", "max"], /--pooling: "max"\. Expected: "mean" \| "cls" \| "last-token"/],
+      [["serve", "--model", tinyBert, "--bogus"], /Unrecognized flag: --bogus/]
     ]
     for (const [argv, message] of cases) {
       const c = capture()
