@@ -1,6 +1,7 @@
+import { readFileSync } from "node:fs"
 import { format } from "node:util"
 import { NodeServices } from "@effect/platform-node"
-import { Cause, Console, Effect, Exit } from "effect"
+import { Cause, ConfigProvider, Console, Effect, Exit } from "effect"
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { GraphValidationError, RunFailedError } from "@embedflow/core"
 import type { ServerHandle } from "@embedflow/serve"
@@ -17,7 +18,8 @@ import { type Io, processIo, Session } from "./Session.js"
 export { defaultGraphPath } from "./internal/options.js"
 export type { Io } from "./Session.js"
 
-const VERSION = "0.1.0"
+/** This package's version (`embedflow --version`). */
+const version = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version
 
 /** The command tree: one definition per file in commands/; a new command is one more entry here. */
 export const embedflow = Command.make("embedflow").pipe(
@@ -105,11 +107,13 @@ export const cli = (argv: ReadonlyArray<string>, io: Io = processIo, options: Ma
         options.onInterruptionIsNormalEnd?.()
       }
     })
-    return Command.runWith(embedflow, { version: VERSION })(argv).pipe(
+    return Command.runWith(embedflow, { version })(argv).pipe(
       Effect.provideService(Session, session),
       Effect.provideService(CliOutput.Presenter, presenter(io)),
       Effect.provideService(Console.Console, consoleOf(io)),
       Effect.provideService(CliConfig.CliConfig, CliConfig.make({ builtIns })),
+      // The environment as it is now (effect's default provider keeps the one it first saw): --store's $EMBEDFLOW_STORE.
+      Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv()),
       Effect.provide(NodeServices.layer),
       Effect.exit,
       Effect.map((exit) => exitCodeOf(exit, io, interruptedCode))

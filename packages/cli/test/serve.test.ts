@@ -46,15 +46,25 @@ describe("embedflow serve", () => {
     expect(c.out.join("\n")).toMatch(/serving on http:\/\/127\.0\.0\.1:\d+/)
   })
 
+  it("--model repeats: each one is served under its id", async () => {
+    const c = capture()
+    let ids: Array<string> = []
+    const code = await serve(["--model", `a=${tinyBert}`, "--model", `b=${tinyBert}`, "--port", "0", "--threads", "1"], c.io, async (server) => {
+      ids = ((await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
+    })
+    expect(code).toBe(0)
+    expect(ids).toEqual(["a", "b"])
+  })
+
   it("as a process: SIGTERM drains and exits 0", async () => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", path.join(repoRoot, "packages/cli/src/bin.ts"), "serve", "--model", tinyBert, "--port", "0"], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"]
     })
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    let text = ""
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        let text = ""
         const timer = setTimeout(() => reject(new Error(`no 'serving on' line within 60 s: ${text}`)), 60_000)
         child.stdout.on("data", (d: Buffer) => {
           text += d.toString()
@@ -69,6 +79,7 @@ describe("embedflow serve", () => {
       expect(models.data.map((m) => m.id)).toEqual(["tiny-bert"])
       child.kill("SIGTERM")
       expect(await exited).toBe(0)
+      expect(text).toContain("shutting down: draining in-flight requests")
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL")
     }

@@ -33,7 +33,7 @@ const serveParams = {
     Flag.withDescription("pooling of plain backbones without sentence-transformers layout files (default mean)"),
     Flag.optional
   ),
-  noNormalize: switchFlag("no-normalize", "do not L2-normalise the embeddings of plain backbones")
+  noNormalize: switchFlag("no-normalize", "do not L2-normalise the embeddings of plain backbones").pipe(Flag.withoutNegation)
 }
 
 type ServeInput = Command.Command.Config.Infer<typeof serveParams>
