@@ -104,6 +104,22 @@ describe("bad usage", () => {
   }
 })
 
+describe("--default", () => {
+  it("names the built-in graph for validate, graph and run", async () => {
+    const v = capture()
+    expect(await main(["validate", "--default"], v.io)).toBe(0)
+    expect(v.text()).toMatch(/graphs\/default\.yaml: valid \(\d+ nodes/)
+    const g = capture()
+    expect(await main(["graph", "--default", "--format", "dot"], g.io)).toBe(0)
+    expect(g.text()).toMatch(/^digraph/)
+    const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-usage-default-"))
+    tmp.push(store)
+    const r = capture()
+    expect(await main(["run", "--default", "--dry-run", "--store", store], r.io)).toBe(0)
+    expect(r.text()).toMatch(/^plan for 'default': (\d+) nodes, \1 to run, 0 cached/)
+  })
+})
+
 describe("options from the environment", () => {
   it("--store falls back to $EMBEDFLOW_STORE, and --store wins over it", async () => {
     const fromEnv = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-usage-env-"))
