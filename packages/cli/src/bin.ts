@@ -1,4 +1,19 @@
 #!/usr/bin/env node
-import { main } from "./main.js"
+import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Exit } from "effect"
+import { cli } from "./main.js"
 
-process.exitCode = await main(process.argv.slice(2))
+// SIGINT/SIGTERM interrupt the command (its finalizers run: a run's scratch folders, serve's draining),
+// then the process exits 130, or 0 for serve, whose normal end that is.
+let interruptedCode = 130
+NodeRuntime.runMain(cli(process.argv.slice(2), undefined, { onInterruptionIsNormalEnd: () => (interruptedCode = 0) }), {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) {
+      // cli() succeeds with the exit code; Node exits by itself once stdout and stderr are flushed.
+      process.exitCode = exit.value as number
+      return onExit(0)
+    }
+    onExit(Cause.hasInterruptsOnly(exit.cause) ? interruptedCode : 1)
+  }
+})

@@ -58,7 +58,7 @@ describe("embedflow CLI", () => {
   it("rejects bad usage with exit 2", async () => {
     const c = capture()
     expect(await main(["frobnicate"], c.io)).toBe(2)
-    expect(c.errText()).toContain("unknown command 'frobnicate'")
+    expect(c.errText()).toContain('Unknown subcommand "frobnicate" for "embedflow"')
     expect(await main(["run", fixture("ok.yaml"), "--concurrency", "zero"], capture().io)).toBe(2)
     expect(await main(["run"], capture().io)).toBe(2)
   })

@@ -36,6 +36,6 @@ describe("embedflow eval", () => {
     expect(a.errText()).toMatch(/unknown task\(s\) Nope/)
     const b = capture()
     expect(await main(["eval"], b.io)).toBe(2)
-    expect(b.errText()).toMatch(/needs --model/)
+    expect(b.errText()).toMatch(/Missing required flag: --model/)
   })
 })

@@ -21,7 +21,7 @@ const runDirs = async (store: string) => {
   return (await fs.readdir(base).catch(() => [] as Array<string>)).map((d) => path.join(base, d)).sort()
 }
 
-describe("a run killed with SIGKILL", () => {
+describe("a run stopped from outside (SIGKILL, SIGINT)", () => {
   it("resumes without recomputing the nodes that finished, and removes what the killed run left", async () => {
     const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-kill-"))
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", bin, "run", graph, "--store", store], { stdio: "ignore" })
@@ -61,5 +61,27 @@ describe("a run killed with SIGKILL", () => {
     const log = await events(dirs.at(-1)!)
     expect(log.filter((e) => e.type === "node-cached").map((e) => e.nodeId)).toEqual(["count"])
     expect(log.filter((e) => e.type === "node-finished").map((e) => e.nodeId)).toEqual(["slow", "report"])
+  }, 120_000)
+
+  it("SIGINT interrupts the run: its scratch folder is removed and the process exits 130", async () => {
+    const store = await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-sigint-"))
+    try {
+      const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", bin, "run", graph, "--store", store], { stdio: "ignore" })
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)))
+      const deadline = Date.now() + 60_000
+      for (;;) {
+        const [dir] = await runDirs(store)
+        if (dir && (await events(dir)).some((e) => e.type === "node-started" && e.nodeId === "slow")) break
+        if (Date.now() > deadline) throw new Error("the slow node never started")
+        await new Promise((r) => setTimeout(r, 100))
+      }
+      expect((await fs.readdir(path.join(store, "scratch"))).filter((n) => n.includes(`~${child.pid}-`))).toHaveLength(1)
+      child.kill("SIGINT")
+      expect(await exited).toBe(130)
+      // Unlike SIGKILL, the interruption ran the node's finalizers: nothing is left for the next run to clean.
+      expect(await fs.readdir(path.join(store, "scratch"))).toEqual([])
+    } finally {
+      await fs.rm(store, { recursive: true, force: true })
+    }
   }, 120_000)
 })

@@ -17,10 +17,10 @@ const capture = () => {
 describe("embedflow serve", () => {
   it("bad usage exits 2 with the serve usage; a model that cannot load exits 1", async () => {
     const cases: Array<[Array<string>, RegExp]> = [
-      [["serve"], /needs at least one --model/],
-      [["serve", "--model", tinyBert, "--port", "70000"], /--port must be <= 65535/],
-      [["serve", "--model", tinyBert, "--pooling", "max"], /--pooling must be mean, cls or last-token/],
-      [["serve", "--model", tinyBert, "--bogus"], /Unknown option '--bogus'/]
+      [["serve"], /Missing required flag: --model/],
+      [["serve", "--model", tinyBert, "--port", "70000"], /--port: "70000"\. Expected: a port number, 0 to 65535/],
+      [["serve", "--model", tinyBert, "--pooling", "max"], /--pooling: "max"\. Expected: "mean" \| "cls" \| "last-token"/],
+      [["serve", "--model", tinyBert, "--bogus"], /Unrecognized flag: --bogus/]
     ]
     for (const [argv, message] of cases) {
       const c = capture()
@@ -46,15 +46,25 @@ describe("embedflow serve", () => {
     expect(c.out.join("\n")).toMatch(/serving on http:\/\/127\.0\.0\.1:\d+/)
   })
 
+  it("--model repeats: each one is served under its id", async () => {
+    const c = capture()
+    let ids: Array<string> = []
+    const code = await serve(["--model", `a=${tinyBert}`, "--model", `b=${tinyBert}`, "--port", "0", "--threads", "1"], c.io, async (server) => {
+      ids = ((await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string }> }).data.map((m) => m.id)
+    })
+    expect(code).toBe(0)
+    expect(ids).toEqual(["a", "b"])
+  })
+
   it("as a process: SIGTERM drains and exits 0", async () => {
     const child = spawn(process.execPath, ["--conditions=source", "--import", "tsx", path.join(repoRoot, "packages/cli/src/bin.ts"), "serve", "--model", tinyBert, "--port", "0"], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"]
     })
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)))
+    let text = ""
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        let text = ""
         const timer = setTimeout(() => reject(new Error(`no 'serving on' line within 60 s: ${text}`)), 60_000)
         child.stdout.on("data", (d: Buffer) => {
           text += d.toString()
@@ -69,6 +79,7 @@ describe("embedflow serve", () => {
       expect(models.data.map((m) => m.id)).toEqual(["tiny-bert"])
       child.kill("SIGTERM")
       expect(await exited).toBe(0)
+      expect(text).toContain("shutting down: draining in-flight requests")
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL")
     }

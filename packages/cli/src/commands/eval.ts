@@ -5,7 +5,10 @@ import type { Ports } from "@embedflow/core"
 import { Suite, type Tasks } from "@embedflow/eval"
 import { ExactSearch } from "@embedflow/faiss-index"
 import { makeModelHub } from "@embedflow/models"
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { quietFlag } from "../internal/options.js"
+import { Session } from "../Session.js"
 
 /**
  * `embedflow eval`: the MTEB-style suite of @embedflow/eval over the shared data, for one encoder.
@@ -28,7 +31,7 @@ export interface EvalCommandOptions {
 /** BM25 candidates per reranking query (the irrelevant ones among them become the negatives). */
 const RERANK_DEPTH = 100
 
-export const evalCommand = (options: EvalCommandOptions) =>
+export const runEvalSuite = (options: EvalCommandOptions) =>
   Effect.scoped(
     Effect.gen(function* () {
       const tasks = yield* Effect.try({ try: () => Suite.resolveTasks(options.tasks), catch: (e) => e as Error })
@@ -85,3 +88,50 @@ export const evalCommand = (options: EvalCommandOptions) =>
       return { results, files, table: Suite.suiteTable(`embedflow eval: ${label}`, results) }
     })
   )
+
+/** `--tasks a,b`: names checked against the suite's tasks when parsed. */
+const tasksFlag = Flag.String("tasks").pipe(
+  Flag.withMetavar("a,b"),
+  Flag.withDescription(`comma-separated tasks (default: all of ${Suite.resolveTasks(undefined).length})`),
+  Flag.mapTryCatch(
+    (list) => {
+      const tasks = list.split(",").map((t) => t.trim()).filter((t) => t !== "")
+      Suite.resolveTasks(tasks)
+      return tasks
+    },
+    (e) => (e instanceof Error ? e.message : String(e))
+  ),
+  Flag.optional
+)
+
+/** `embedflow eval --model <folder|hub id>`. */
+export const evalCommand = Command.make(
+  "eval",
+  {
+    model: Flag.String("model").pipe(Flag.withMetavar("folder|hub id"), Flag.withDescription("the encoder: a model folder or a hub id")),
+    tasks: tasksFlag,
+    output: Flag.String("output").pipe(Flag.withMetavar("dir"), Flag.withDescription("where the MTEB JSON results go, one file per task"), Flag.withDefault("mteb-results")),
+    onnxFile: Flag.String("onnx-file").pipe(Flag.withMetavar("file"), Flag.withDescription("which ONNX file of the folder to run (default onnx/model.onnx), e.g. onnx/model_sif.onnx"), Flag.optional),
+    quiet: quietFlag
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const { io } = yield* Session
+      const started = performance.now()
+      const result = yield* runEvalSuite({
+        model: input.model,
+        tasks: Option.getOrUndefined(input.tasks),
+        output: input.output,
+        onnxFile: Option.getOrUndefined(input.onnxFile),
+        onTask: input.quiet ? undefined : (line) => io.err(line)
+      })
+      io.out(`${result.table}\nresults (MTEB JSON, one file per task): ${path.resolve(input.output)}`)
+      io.out(`total: ${((performance.now() - started) / 1000).toFixed(1)} s`)
+    })
+).pipe(
+  Command.withDescription(
+    "Runs the MTEB-style suite (STS, pair classification, classification, clustering, retrieval, reranking) on the shared data for one encoder; prints one table and writes MTEB JSON results."
+  ),
+  Command.withShortDescription("MTEB-style suite for one encoder"),
+  Command.withExamples([{ command: "embedflow eval --model models/glove-6b-100d --tasks STSBenchmark,CranfieldReranking" }])
+)

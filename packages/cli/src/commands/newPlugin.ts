@@ -1,5 +1,8 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
+import { Effect } from "effect"
+import { Argument, Command } from "effect/cli"
+import { printOut } from "../Session.js"
 
 const pascal = (name: string) => name.replace(/(^|-)([a-z0-9])/g, (_m, _d, c: string) => c.toUpperCase())
 
@@ -132,8 +135,11 @@ nodes:
   - { id: up, stage: ${name}/upper-case, params: { suffix: "!" }, inputs: { texts: source.documents } }
 `
 
+const validName = /^[a-z][a-z0-9-]*$/
+const nameRule = "lower-case letters, digits and dashes, starting with a letter"
+
 export const newPlugin = async (name: string, root: string): Promise<string> => {
-  if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`plugin name '${name}' must be lower-case letters, digits and dashes`)
+  if (!validName.test(name)) throw new Error(`plugin name '${name}' must be ${nameRule}`)
   const dir = path.join(root, "plugins", name)
   try {
     await fs.access(dir)
@@ -147,3 +153,16 @@ export const newPlugin = async (name: string, root: string): Promise<string> => 
   }
   return dir
 }
+
+/** `embedflow new-plugin <name>`: scaffolds plugins/<name> in the working directory. */
+export const newPluginCommand = Command.make(
+  "new-plugin",
+  { name: Argument.String("name").pipe(Argument.withDescription("the plugin's name (its package is @embedflow/<name>)"), Argument.filter((n) => validName.test(n), () => nameRule)) },
+  (input) =>
+    Effect.tryPromise({ try: () => newPlugin(input.name, process.cwd()), catch: (e) => e as Error }).pipe(
+      Effect.flatMap((dir) => printOut(`created ${path.relative(process.cwd(), dir)}: run 'npm install' to link it, then 'npx vitest run' in it`))
+    )
+).pipe(
+  Command.withDescription("Scaffolds plugins/<name>: a package with one example stage, its test, an example graph and a README."),
+  Command.withShortDescription("scaffold plugins/<name> (package, stage, test, README)")
+)

@@ -1,5 +1,9 @@
-import { Schema, SchemaAST } from "effect"
+import { Effect, Schema, SchemaAST } from "effect"
+import { Command } from "effect/cli"
 import type { Plugin } from "@embedflow/core"
+import { switchFlag } from "../internal/options.js"
+import { loadRegistry } from "../loadPlugins.js"
+import { printOut } from "../Session.js"
 
 /**
  * The params' JSON Schema, with each field's `Params.describe` text: JSON Schema drops descriptions
@@ -60,3 +64,14 @@ export const formatPlugins = (registry: Plugin.Registry): string => {
   }
   return lines.join("\n")
 }
+
+/** `embedflow plugins [--json]`. */
+export const pluginsCommand = Command.make("plugins", { json: switchFlag("json", "print JSON (params as JSON Schema)") }, (input) =>
+  Effect.flatMap(
+    Effect.tryPromise({ try: () => loadRegistry(), catch: (e) => e as Error }),
+    (registry) => printOut(input.json ? JSON.stringify(describePlugins(registry), null, 2) : formatPlugins(registry))
+  )
+).pipe(
+  Command.withDescription("Lists the built-in plugins' stages with their input and output ports and their params."),
+  Command.withShortDescription("stages with their ports and params")
+)

@@ -1,6 +1,10 @@
 import * as path from "node:path"
-import { Effect } from "effect"
-import { ArtifactStore, layerFileSystem, Plan, type RunEventListener, Runner } from "@embedflow/core"
+import { Effect, Option } from "effect"
+import { Command, Flag } from "effect/cli"
+import { layerFileSystem, Plan, type RunEventListener, Runner } from "@embedflow/core"
+import { graphFile, graphParams, intFlag, quietFlag, storeFlag, switchFlag } from "../internal/options.js"
+import { ProgressRenderer } from "../ProgressRenderer.js"
+import { Session } from "../Session.js"
 import { loadGraph } from "./validate.js"
 
 export interface RunCommandOptions {
@@ -45,15 +49,46 @@ export const plan = (file: string, options: { readonly store: string; readonly f
     return text
   })
 
-const mib = (bytes: number) => `${(bytes / (1 << 20)).toFixed(1)} MiB`
-
-/** `embedflow gc [--keep-runs N]`: removes entries no kept run references, and leftovers of dead runs. */
-export const gc = (options: { readonly store: string; readonly keepRuns?: number | undefined }) =>
-  Effect.gen(function* () {
-    const store = yield* ArtifactStore
-    const r = yield* store.gc({ keepRuns: options.keepRuns })
-    return [
-      `store ${store.root}: ${mib(r.bytesBefore)} before, ${mib(r.bytesAfter)} after`,
-      `  runs: ${r.runsKept} kept, ${r.runsRemoved} removed; entries: ${r.entriesKept} kept, ${r.entriesRemoved} removed; leftovers of dead runs: ${r.leftoversRemoved} removed`
-    ].join("\n")
-  }).pipe(Effect.provide(layerFileSystem(path.resolve(options.store))))
+/** `embedflow run <graph> | --default`: runs a graph (or prints its plan) with the cache in --store. */
+export const runCommand = Command.make(
+  "run",
+  {
+    ...graphParams,
+    store: storeFlag,
+    force: switchFlag("force", "recompute every node and replace its cache entry"),
+    concurrency: intFlag("concurrency", 1, "most nodes running at once").pipe(Flag.optional),
+    quiet: quietFlag,
+    dryRun: switchFlag("dry-run", "print the plan (each node's key, cached or to run) and run nothing"),
+    explain: Flag.String("explain").pipe(Flag.withMetavar("node"), Flag.withDescription("print what went into a node's cache key (params, inputs, file hashes)"), Flag.optional)
+  },
+  (input) =>
+    Effect.gen(function* () {
+      const { io } = yield* Session
+      const file = yield* graphFile("run", input)
+      const explain = Option.getOrUndefined(input.explain)
+      if (input.dryRun || explain !== undefined) {
+        io.out(yield* plan(file, { store: input.store, force: input.force, explain }))
+        return
+      }
+      const renderer = new ProgressRenderer(io.stderr)
+      const result = yield* run(file, {
+        store: input.store,
+        force: input.force,
+        concurrency: Option.getOrUndefined(input.concurrency),
+        listeners: input.quiet ? [] : [renderer.listener]
+      })
+      for (const r of reportsOf(result)) io.out(`\n## ${r.nodeId}\n\n${r.markdown}`)
+      io.out(`\nrun log and outputs: ${result.runDir}`)
+    })
+).pipe(
+  Command.withDescription(
+    "Runs a graph: load, validate, plan, execute, store. Artifacts are cached in --store, keyed by stage, params, inputs and the content of the files and folders a node reads: re-running a graph, or resuming a killed run, recomputes only what changed or did not finish. Entries are verified when read; --force replaces them."
+  ),
+  Command.withShortDescription("run a graph (or --default, the built-in demo graph)"),
+  Command.validate((input) => Effect.asVoid(graphFile("run", input))),
+  Command.withExamples([
+    { command: "embedflow run --default", description: "the built-in demo graph" },
+    { command: "embedflow run my-graph.yaml --dry-run", description: "the plan: each node's key, cached or to run" },
+    { command: "embedflow run my-graph.yaml --explain train", description: "what went into node train's key" }
+  ])
+)
