@@ -51,6 +51,8 @@ export class ProgressRenderer {
         return this.line(`    ${e.nodeId}: ${e.name}${e.step !== undefined ? `[${e.step}]` : ""} = ${Number.isInteger(e.value) ? e.value : e.value.toFixed(4)}`)
       case "node-log":
         return this.line(`    ${e.nodeId}: ${e.message}`)
+      case "node-warning":
+        return this.line(`  ! ${e.nodeId}: ${e.message}`)
       case "node-finished":
         this.running.delete(e.nodeId)
         return this.line(`  ✓ ${e.nodeId} ${fmtSeconds(e.seconds)}`)
@@ -62,6 +64,11 @@ export class ProgressRenderer {
           `${e.ok ? "■ done" : "■ failed"} in ${fmtSeconds(e.seconds)}: ${e.computed} computed, ${e.cached} cached${e.failed ? `, ${e.failed} failed` : ""}`
         )
     }
+  }
+
+  /** What --quiet still prints: warnings (a corrupt cache entry replaced) and failures. */
+  readonly quietListener = (e: RunEvent): void => {
+    if (e.type === "node-warning" || (e.type === "node-failed" && !e.skipped)) this.listener(e)
   }
 
   private clearStatus() {

@@ -95,9 +95,17 @@ describe("run --dry-run, --explain and gc", () => {
     expect(await main(["run", fixture("ok.yaml"), "--store", store, "--explain", "nope"], unknown.io)).toBe(2)
     expect(unknown.errText()).toContain("no node 'nope'")
 
+    // --quiet hides progress, not a corrupt entry being replaced.
+    const entries = (await fs.readdir(path.join(store, "cache"), { recursive: true })).filter((f) => /[0-9a-f]{64}\/[^/]+\.(json|jsonl)$/.test(f) && !f.endsWith("manifest.json"))
+    await fs.appendFile(path.join(store, "cache", entries[0]!), "tampered")
+    const quiet = capture()
+    expect(await main(["run", fixture("ok.yaml"), "--store", store, "--quiet"], quiet.io)).toBe(0)
+    expect(quiet.errText()).toMatch(/! \w+: node \w+: cached entry [0-9a-f]{64} corrupt \(file [^)]+\), recomputing \(moved to /)
+    expect(quiet.errText()).not.toContain("cached\n")
+
     const gc = capture()
     expect(await main(["gc", "--store", store, "--keep-runs", "0"], gc.io)).toBe(0)
-    expect(gc.text()).toMatch(/MiB before, .* MiB after\n {2}runs: 0 kept, 1 removed; entries: 0 kept, 2 removed/)
+    expect(gc.text()).toMatch(/MiB before, .* MiB after\n {2}runs: 0 kept, 2 removed; entries: 0 kept, 2 removed/)
     expect(await main(["gc", "--store", store, "--keep-runs", "-1"], capture().io)).toBe(2)
   })
 })

@@ -17,6 +17,8 @@ export type RunEvent =
     }
   | { readonly type: "node-metric"; readonly time: string; readonly nodeId: string; readonly name: string; readonly value: number; readonly step?: number | undefined }
   | { readonly type: "node-log"; readonly time: string; readonly nodeId: string; readonly message: string }
+  /** Something a user must see even with --quiet: a corrupt cache entry that was quarantined and recomputed. */
+  | { readonly type: "node-warning"; readonly time: string; readonly nodeId: string; readonly message: string }
   | { readonly type: "node-finished"; readonly time: string; readonly nodeId: string; readonly key: string; readonly seconds: number }
   | { readonly type: "node-failed"; readonly time: string; readonly nodeId: string; readonly error: string; readonly skipped: boolean }
   | { readonly type: "run-finished"; readonly time: string; readonly runId: string; readonly ok: boolean; readonly seconds: number; readonly computed: number; readonly cached: number; readonly failed: number }

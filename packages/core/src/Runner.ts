@@ -208,7 +208,7 @@ const readCached = (exec: Execution, planned: Plan.PlannedNode) =>
     const error = Cause.squash(cached.cause)
     const where = error && typeof error === "object" && "_tag" in error && error._tag === "ArtifactCorruptError" ? yield* store.quarantine(key).pipe(Effect.orElseSucceed(() => undefined)) : undefined
     yield* exec.emit({
-      type: "node-log",
+      type: "node-warning",
       time: now(),
       nodeId: node.id,
       message: `node ${node.id}: ${messageOf(cached.cause)}, recomputing${where ? ` (moved to ${where})` : ""}`
@@ -374,7 +374,7 @@ const readCachedShard = (exec: Execution, planned: Plan.PlannedNode, key: string
     const error = Cause.squash(cached.cause)
     const where = error && typeof error === "object" && "_tag" in error && error._tag === "ArtifactCorruptError" ? yield* store.quarantine(key).pipe(Effect.orElseSucceed(() => undefined)) : undefined
     yield* exec.emit({
-      type: "node-log",
+      type: "node-warning",
       time: now(),
       nodeId: planned.node.id,
       message: `shard ${shard.index}: ${messageOf(cached.cause)}, recomputing${where ? ` (moved to ${where})` : ""}`

@@ -144,7 +144,7 @@ const run = (raw: unknown, root: string, baseDir: string, options: Runner.RunOpt
   )
 }
 
-const logs = (events: ReadonlyArray<RunEvent>) => events.flatMap((e) => (e.type === "node-log" ? [e.message] : []))
+const logs = (events: ReadonlyArray<RunEvent>) => events.flatMap((e) => (e.type === "node-log" || e.type === "node-warning" ? [e.message] : []))
 
 const graph = (nodes: Array<unknown>, name = "cache") => ({ name, nodes })
 

@@ -75,7 +75,7 @@ export const runCommand = Command.make(
         store: input.store,
         force: input.force,
         concurrency: Option.getOrUndefined(input.concurrency),
-        listeners: input.quiet ? [] : [renderer.listener]
+        listeners: [input.quiet ? renderer.quietListener : renderer.listener]
       })
       for (const r of reportsOf(result)) io.out(`\n## ${r.nodeId}\n\n${r.markdown}`)
       io.out(`\nrun log and outputs: ${result.runDir}`)
