@@ -2,7 +2,7 @@ import * as path from "node:path"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { layerFileSystem, Plan, type RunEventListener, Runner } from "@embedflow/core"
-import { graphFile, graphParams, intFlag, quietFlag, storeFlag, switchFlag } from "../internal/options.js"
+import { graphFile, graphParams, intFlag, storeFlag, switchFlag } from "../internal/options.js"
 import { ProgressRenderer } from "../ProgressRenderer.js"
 import { Session } from "../Session.js"
 import { loadGraph } from "./validate.js"
@@ -57,7 +57,7 @@ export const runCommand = Command.make(
     store: storeFlag,
     force: switchFlag("force", "recompute every node and replace its cache entry"),
     concurrency: intFlag("concurrency", 1, "most nodes running at once").pipe(Flag.optional),
-    quiet: quietFlag,
+    quiet: switchFlag("quiet", "no progress on stderr (warnings and failures are still printed)"),
     dryRun: switchFlag("dry-run", "print the plan (each node's key, cached or to run) and run nothing"),
     explain: Flag.String("explain").pipe(Flag.withMetavar("node"), Flag.withDescription("print what went into a node's cache key (params, inputs, file hashes)"), Flag.optional)
   },
