@@ -67,8 +67,11 @@ export const generate = Stage.make({
   }),
   inputs: { premises: Ports.Texts },
   outputs: { triples: Ports.Triples, report: Ports.Report },
-  // Every stream is seeded by (stage seed, premise id, stream), not by its place in a batch, and each
-  // premise's rows decode independently of the other rows (see test/Sharded.test.ts): shards of premises.
+  // Every stream is seeded by (stage seed, premise id, stream), not by its place in a batch: shards of
+  // premises. Batches are cut from each shard, and the decoder left-pads a batch's prompts, which moves
+  // logits in their last bits: with shard sizes a multiple of batchSize (the default 128 and 16) the
+  // batches are those of one run and the output is bit-identical; otherwise a sample on a top-p boundary
+  // could in principle flip (test/Sharded.test.ts: shards of 3 with batches of 4 still give equal texts).
   shard: {
     over: "premises",
     items: 128,
