@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url"
 import { Worker as NodeThread } from "node:worker_threads"
 import { StageError, StageExecutor, type StageTask, type TaskEventSink } from "@embedflow/core"
 import * as NodeWorker from "@effect/platform-node/NodeWorker"
-import { Deferred, Effect, Layer, Queue, type Scope } from "effect"
+import { Cause, Deferred, Effect, Layer, Queue, type Scope } from "effect"
 import * as Worker from "effect/workers/Worker"
 import { describeTask, type FromWorker, type RunTask } from "./internal/protocol.js"
 
@@ -65,19 +65,29 @@ interface Slot {
   readonly index: number
   worker: Worker.Worker<FromWorker, RunTask>
   ready: Deferred.Deferred<void>
+  /** Stops the current thread at once (its exit makes the supervisor replace it). */
+  terminate: () => void
   current: InFlight | undefined
+  /** The task was interrupted while its thread ran it: the supervisor stops the thread and gives the slot back once replaced. */
+  abandoned: boolean
   seq: number
 }
 
-const makeSlot = (index: number, platform: Worker.WorkerPlatform["Service"]): Effect.Effect<Slot, StageError, Worker.Spawner | Scope.Scope> =>
+const makeSlot = (
+  index: number,
+  platform: Worker.WorkerPlatform["Service"],
+  idle: Queue.Queue<Slot>,
+  threads: ReadonlyMap<number, NodeThread>
+): Effect.Effect<Slot, StageError, Worker.Spawner | Scope.Scope> =>
   Effect.gen(function* () {
     let spawned = 0
     const spawn = Effect.gen(function* () {
-      const worker = yield* platform.spawn<FromWorker, RunTask>(index * 1_000_000 + spawned++)
-      return { worker, ready: yield* Deferred.make<void>() }
+      const id = index * 1_000_000 + spawned++
+      const worker = yield* platform.spawn<FromWorker, RunTask>(id)
+      return { worker, ready: yield* Deferred.make<void>(), terminate: () => void threads.get(id)?.terminate() }
     }).pipe(Effect.mapError((e) => new StageError({ message: `cannot start worker thread ${index}: ${e.message}`, cause: e })))
     const first = yield* spawn
-    const slot: Slot = { index, worker: first.worker, ready: first.ready, current: undefined, seq: 0 }
+    const slot: Slot = { index, worker: first.worker, ready: first.ready, terminate: first.terminate, current: undefined, abandoned: false, seq: 0 }
     const onMessage = (message: FromWorker) =>
       Effect.suspend(() => {
         const current = slot.current
@@ -94,7 +104,7 @@ const makeSlot = (index: number, platform: Worker.WorkerPlatform["Service"]): Ef
         }
       })
     // Supervisor: runs the worker until it exits, then puts a fresh one in its place before failing
-    // the task it ran, so the next task never goes to a dead worker.
+    // the task it ran (or giving back the slot of an abandoned task), so no task goes to a dead worker.
     yield* Effect.gen(function* () {
       while (true) {
         const { worker, ready } = slot
@@ -103,6 +113,7 @@ const makeSlot = (index: number, platform: Worker.WorkerPlatform["Service"]): Ef
         const next = yield* spawn
         slot.worker = next.worker
         slot.ready = next.ready
+        slot.terminate = next.terminate
         const lost = slot.current
         slot.current = undefined
         if (lost) {
@@ -110,6 +121,10 @@ const makeSlot = (index: number, platform: Worker.WorkerPlatform["Service"]): Ef
             lost.result,
             new StageError({ message: `the worker thread running ${describeTask(lost.task)} died (${reason}); the pool replaced it` })
           )
+        }
+        if (slot.abandoned) {
+          slot.abandoned = false
+          yield* Queue.offer(idle, slot)
         }
       }
     }).pipe(Effect.forkScoped)
@@ -134,36 +149,55 @@ const runOn = (slot: Slot, task: StageTask, emit: TaskEventSink): Effect.Effect<
     return yield* Deferred.await(result)
   })
 
+/**
+ * Takes an idle slot, runs the task on it and gives the slot back. A task interrupted while its thread
+ * runs it (the run was cancelled) stops that thread: the supervisor replaces it, then gives the slot back.
+ */
+const execute = (idle: Queue.Queue<Slot>, task: StageTask, emit: TaskEventSink): Effect.Effect<Record<string, unknown>, StageError> =>
+  Effect.uninterruptibleMask((restore) =>
+    Effect.gen(function* () {
+      const slot = yield* restore(Queue.take(idle))
+      const exit = yield* Effect.exit(restore(runOn(slot, task, emit)))
+      if (exit._tag === "Failure" && Cause.hasInterruptsOnly(exit.cause) && slot.current !== undefined) {
+        slot.abandoned = true
+        slot.terminate()
+      } else yield* Queue.offer(idle, slot)
+      return yield* exit
+    })
+  )
+
 /** A pool of worker threads as a StageExecutor, released (threads stopped) when the scope closes. */
 export const make = (options: WorkerPoolOptions = {}): Effect.Effect<StageExecutor["Service"], StageError, Scope.Scope> =>
   Effect.gen(function* () {
     const size = options.size ?? defaultSize()
     if (!Number.isInteger(size) || size < 1) return yield* new StageError({ message: `worker pool size must be a positive integer, got ${size}` })
-    const threads = options.threadsPerWorker ?? defaultThreadsPerWorker(size)
-    if (!Number.isInteger(threads) || threads < 1) {
-      return yield* new StageError({ message: `threads per worker (EMBEDFLOW_THREADS) must be a positive integer, got ${threads}` })
+    const nativeThreads = options.threadsPerWorker ?? defaultThreadsPerWorker(size)
+    if (!Number.isInteger(nativeThreads) || nativeThreads < 1) {
+      return yield* new StageError({ message: `threads per worker (EMBEDFLOW_THREADS) must be a positive integer, got ${nativeThreads}` })
     }
     const entry = workerEntry()
-    const env = { ...process.env, EMBEDFLOW_THREADS: String(threads) }
-    const spawner = (id: number) =>
-      new NodeThread(entry.url, { env, execArgv: [...entry.execArgv], name: `embedflow-worker-${Math.floor(id / 1_000_000)}` })
+    const env = { ...process.env, EMBEDFLOW_THREADS: String(nativeThreads) }
+    // The threads by spawn id, so an abandoned task's thread can be stopped at once (effect's Worker
+    // stops a thread only through its scope: a close message, then termination after 5 s).
+    const threads = new Map<number, NodeThread>()
+    const spawner = (id: number) => {
+      const thread = new NodeThread(entry.url, { env, execArgv: [...entry.execArgv], name: `embedflow-worker-${Math.floor(id / 1_000_000)}` })
+      threads.set(id, thread)
+      thread.once("exit", () => threads.delete(id))
+      return thread
+    }
+    const idle = yield* Queue.unbounded<Slot>()
     const slots = yield* Effect.forEach(Array.from({ length: size }, (_, i) => i), (i) =>
       Effect.gen(function* () {
-        return yield* makeSlot(i, yield* Worker.WorkerPlatform)
+        return yield* makeSlot(i, yield* Worker.WorkerPlatform, idle, threads)
       })
     ).pipe(Effect.provide(NodeWorker.layer(spawner)))
-    const idle = yield* Queue.unbounded<Slot>()
     yield* Queue.offerAll(idle, slots)
     return StageExecutor.of({
       name: `worker threads ×${size}`,
       capacity: size,
       runs: "all",
-      execute: (task, emit) =>
-        Effect.acquireUseRelease(
-          Queue.take(idle),
-          (slot) => runOn(slot, task, emit),
-          (slot) => Queue.offer(idle, slot)
-        )
+      execute: (task, emit) => execute(idle, task, emit)
     })
   })
 

@@ -170,6 +170,32 @@ describe("WorkerPool", () => {
     )
   })
 
+  it("stops the thread of an interrupted task at once, so later tasks do not wait for it", async () => {
+    const spin = (ms: number, tag: string) => ({
+      nodeId: tag,
+      stage: "pool/spin",
+      module: pluginUrl,
+      params: { ms, tag },
+      seed: 1,
+      baseDir: os.tmpdir(),
+      scratchDir: os.tmpdir(),
+      key: tag,
+      shard: undefined,
+      inputs: {}
+    })
+    const both = (ms: number) =>
+      Effect.runPromise(Effect.all([pool.execute(spin(ms, "x"), () => Effect.void), pool.execute(spin(ms, "y"), () => Effect.void)], { concurrency: 2 }))
+    await both(10) // both threads up, so the long task below is running when it is cut
+    const cut = await Effect.runPromiseExit(pool.execute(spin(30_000, "long"), () => Effect.void).pipe(Effect.timeout(1000)))
+    expect(Exit.isFailure(cut)).toBe(true)
+    const t0 = Date.now()
+    const spans = await both(200)
+    // Had the thread kept spinning, one of these would wait ~30 s for it.
+    expect(Date.now() - t0).toBeLessThan(15_000)
+    const [x, y] = spans.map((o) => o.span as { threadId: number })
+    expect(x!.threadId).not.toBe(y!.threadId)
+  })
+
   it("gives each thread cores / size native threads unless EMBEDFLOW_THREADS says otherwise", () => {
     const saved = process.env.EMBEDFLOW_THREADS
     try {
