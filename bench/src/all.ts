@@ -24,7 +24,8 @@ const quickArgs: Record<string, { readonly args?: ReadonlyArray<string>; readonl
   "finetune-step": { args: ["1"] },
   "load-jsonl": { args: ["--size-mb", "32"] },
   "rag-headings": { args: ["2", "9400"] },
-  serve: { args: ["200", "500", "tiny-bert"] }
+  serve: { args: ["200", "500", "tiny-bert"] },
+  workers: { args: ["1", "256"] }
 }
 
 const argv = process.argv.slice(2)

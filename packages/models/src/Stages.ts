@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs"
 import * as path from "node:path"
-import { Params, Ports, Stage, StageContext, StageError, progress } from "@embedflow/core"
+import { Params, Ports, Stage, StageContext, StageError, progress, type Vectors } from "@embedflow/core"
 import { l2Normalize, matrix, PrincipalComponents } from "@embedflow/tensor"
 import { Effect, Schema } from "effect"
 import { ModelHub } from "./ModelHub.js"
@@ -9,6 +9,25 @@ import { ModelHub } from "./ModelHub.js"
 const modelLocation = (model: string, resolvePath: (p: string) => string): string => {
   const local = resolvePath(model)
   return model.startsWith(".") || path.isAbsolute(model) || existsSync(local) ? local : model
+}
+
+/** SIF's common-component removal (then normalisation when asked), fitted on the vectors given. */
+const removeComponents = (params: { readonly removeComponents: number; readonly normalize: boolean }, v: Vectors): Vectors => {
+  if (params.removeComponents === 0 || v.count === 0) return v
+  const removed = PrincipalComponents.fit(v.data, v.dim, { components: params.removeComponents }).apply(v.data)
+  return { ...v, data: params.normalize ? l2Normalize(matrix(v.count, v.dim, removed)).y.data : removed }
+}
+
+/** The shards' vectors stacked in order. */
+const concat = (parts: ReadonlyArray<Vectors>): Vectors => {
+  const dim = parts[0]!.dim
+  const data = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0))
+  let at = 0
+  for (const p of parts) {
+    data.set(p.data, at)
+    at += p.data.length
+  }
+  return { dim, count: data.length / dim, data, ids: parts.flatMap((p) => [...(p.ids ?? [])]) }
 }
 
 export const embed = Stage.make({
@@ -33,6 +52,12 @@ export const embed = Stage.make({
   inputs: { texts: Ports.Texts, model: Ports.Model },
   optionalInputs: ["model"],
   outputs: { embeddings: Ports.Embeddings },
+  // Each text's vector depends on that text alone (see test/ShardedEmbed.test.ts); only the removal of
+  // principal components looks at all texts, so it runs on the merged vectors.
+  shard: {
+    over: "texts",
+    merge: (params, parts) => ({ embeddings: removeComponents(params, concat(parts.map((p) => p.embeddings))) })
+  },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
@@ -48,16 +73,14 @@ export const embed = Stage.make({
         ...(params.onnxFile !== undefined ? { onnxFile: params.onnxFile } : {})
       })
       const n = inputs.texts.length
-      let data: Float32Array = new Float32Array(n * encoder.dim)
+      const data = new Float32Array(n * encoder.dim)
       for (let start = 0; start < n; start += params.batchSize) {
         const batch = inputs.texts.slice(start, start + params.batchSize).map((t) => t.text)
         data.set(yield* encoder.embed(batch), start * encoder.dim)
         yield* progress(Math.min(start + params.batchSize, n), n, "texts")
       }
-      if (params.removeComponents > 0 && n > 0) {
-        data = PrincipalComponents.fit(data, encoder.dim, { components: params.removeComponents }).apply(data)
-        if (params.normalize) data = l2Normalize(matrix(n, encoder.dim, data)).y.data
-      }
-      return { embeddings: { dim: encoder.dim, count: n, data, ids: inputs.texts.map((t) => t.id) } }
+      const embeddings = { dim: encoder.dim, count: n, data, ids: inputs.texts.map((t) => t.id) }
+      // A shard's vectors are the encoder's alone: the components are fitted on all texts in the merge.
+      return { embeddings: ctx.shard === undefined ? removeComponents(params, embeddings) : embeddings }
     })
 })

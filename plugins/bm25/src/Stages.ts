@@ -31,6 +31,8 @@ export const retrieve = Stage.make({
   }),
   inputs: { corpus: Ports.Texts, queries: Ports.Texts },
   outputs: { candidates: Ports.Candidates },
+  // Each query's hits depend on the query and the whole corpus only: shards of queries, each indexing the corpus.
+  shard: { over: "queries", items: 1024 },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* buildIndex(inputs.corpus, params)

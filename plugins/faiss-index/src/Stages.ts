@@ -19,8 +19,9 @@ const BATCH = 4096
 const toStageError = (what: string) => (e: unknown) =>
   new StageError({ message: `${what}: ${e instanceof Error ? e.message : String(e)}`, cause: e })
 
-const idsOf = (v: { readonly count: number; readonly ids?: ReadonlyArray<string> | undefined }): ReadonlyArray<string> =>
-  v.ids ?? Array.from({ length: v.count }, (_, i) => String(i))
+/** The vectors' ids, else their positions (`offset` + i in a shard of a larger input). */
+const idsOf = (v: { readonly count: number; readonly ids?: ReadonlyArray<string> | undefined }, offset = 0): ReadonlyArray<string> =>
+  v.ids ?? Array.from({ length: v.count }, (_, i) => String(offset + i))
 
 const pickParams = (p: { readonly nprobe?: number; readonly efSearch?: number }): SearchParams => ({
   ...(p.nprobe !== undefined ? { nprobe: p.nprobe } : {}),
@@ -93,6 +94,8 @@ export const search = Stage.make({
   params: Schema.Struct({ k: withDefault(PositiveInt, 10), ...searchParams }),
   inputs: { index: FaissIndexFolder, queries: Ports.Embeddings },
   outputs: { candidates: Ports.Candidates },
+  // Not sharded: faiss scores a flat index's queries with BLAS from 20 queries on and one by one below,
+  // so a query's scores would depend on how many queries share its shard (last bits; test/Sharded.test.ts).
   run: (params, inputs) =>
     Effect.gen(function* () {
       const index = yield* Effect.try({
@@ -131,9 +134,12 @@ export const exactSearch = Stage.make({
   }),
   inputs: { corpus: Ports.Embeddings, queries: Ports.Embeddings },
   outputs: { candidates: Ports.Candidates },
+  // Each query's hits depend on the query and the corpus alone: shards of queries (test/Sharded.test.ts).
+  shard: { over: "queries", items: 4096 },
   run: (params, { corpus, queries }) =>
     Effect.scoped(
       Effect.gen(function* () {
+        const offset = (yield* StageContext).shard?.offset ?? 0
         if (corpus.dim !== queries.dim) {
           return yield* new StageError({ message: `faiss-index/exact-search: queries have dimension ${queries.dim}, the corpus has dimension ${corpus.dim}` })
         }
@@ -144,7 +150,7 @@ export const exactSearch = Stage.make({
         }).pipe(Effect.mapError(toStageError("faiss-index/exact-search")))
         const r = yield* Effect.tryPromise({ try: () => exact.search(queries.data, params.k), catch: toStageError("faiss-index/exact-search") })
         const out: Array<Ports.Candidate> = []
-        candidates(idsOf(queries), 0, r, idsOf(corpus), params.metric, out)
+        candidates(idsOf(queries, offset), 0, r, idsOf(corpus), params.metric, out)
         return { candidates: out }
       })
     )

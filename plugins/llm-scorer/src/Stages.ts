@@ -54,6 +54,9 @@ export const score = Stage.make({
   }),
   inputs: { queries: Ports.LabeledExamples, pool: Ports.LabeledExamples, candidates: Ports.Candidates },
   outputs: { scored: Ports.ScoredCandidates },
+  // A query's scores depend on that query, its candidates and the pool alone (one forward pass per pair;
+  // see test/Sharded.test.ts for batch independence): shards of queries, each given all candidates.
+  shard: { over: "queries", items: 64 },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext

@@ -1,16 +1,22 @@
 import { Params, Ports, PositiveInt, Stage, StageContext, StageError, withDefault } from "@embedflow/core"
 import { makeOpenAiCausalLM, ModelHub } from "@embedflow/models"
 import { Effect, Schema } from "effect"
-import { curate as applyThresholds, ratePairs } from "./Curation.js"
+import { curate as applyThresholds, type CurationReport, ratePairs, reportOf } from "./Curation.js"
 import { defaultTemplate, validate } from "./RatingPrompt.js"
 import { ratePairsWithServer } from "./ServerRating.js"
+
+/** A shard's report: the ratings of its triples (null: no negative) ride along for the merge. */
+interface ShardReport extends CurationReport {
+  readonly ratings: { readonly entailment: ReadonlyArray<number>; readonly contradiction: ReadonlyArray<number | null> }
+}
 
 const Rating = Schema.Number.pipe(Schema.check(Schema.isBetween({ minimum: 0, maximum: 5 })))
 
 export const curate = Stage.make({
   name: "self-curation/curate",
   // 2: requireNegative defaults to true (MultiCSR filters whole triples).
-  version: "2",
+  // 3: a batch holds prompts of one token length (ratings no longer depend on their batch's padding).
+  version: "3",
   description:
     "MultiCSR self-curation: the LLM rates (premise, hypothesis) 0-5 as the expected digit under its next-token distribution (or, from an OpenAI-compatible server, over its top-k logprobs or parsed from its text); keeps the triples whose entailment is rated >= hi and contradiction <= lo",
   params: Schema.Struct({
@@ -39,6 +45,19 @@ export const curate = Stage.make({
   }),
   inputs: { triples: Ports.Triples },
   outputs: { triples: Ports.Triples, report: Ports.Report },
+  // Each triple is rated on its own (no sampling; batch-independent, see test/Sharded.test.ts). A shard's
+  // report carries its ratings so the merge recomputes the report over all triples in order.
+  shard: {
+    over: "triples",
+    items: 256,
+    merge: (params, parts) => {
+      const ratings = parts.map((p) => (p.report as ShardReport).ratings)
+      const triples = parts.flatMap((p) => [...p.triples])
+      const entailment = ratings.flatMap((r) => r.entailment)
+      const contradiction = ratings.flatMap((r) => r.contradiction.map((c) => c ?? Number.NaN))
+      return { triples, report: reportOf(entailment, contradiction, params, triples.length) }
+    }
+  },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
@@ -74,6 +93,8 @@ export const curate = Stage.make({
       yield* ctx.log(
         `kept ${result.report.kept}/${n} triples; entailments kept ${result.report.entailments.kept}, contradictions kept ${result.report.contradictions.kept}/${result.report.contradictions.kept + result.report.contradictions.dropped}`
       )
-      return { triples: result.triples, report: result.report }
+      if (ctx.shard === undefined) return { triples: result.triples, report: result.report }
+      const ratings = { entailment: Array.from(scores.subarray(0, n)), contradiction: Array.from(contradiction, (c) => (Number.isNaN(c) ? null : c)) }
+      return { triples: result.triples, report: { ...result.report, ratings } satisfies ShardReport }
     })
 })

@@ -1,6 +1,7 @@
 import { Schema } from "effect"
 import { describe, expect, it } from "vitest"
 import { applyThresholds, curate, digitTokenIds, expectedRating, RatingPrompt } from "../src/index.js"
+import { sameLengthBatches } from "../src/Curation.js"
 
 describe("expectedRating", () => {
   it("is the mean digit under the softmax renormalised over the six digit tokens", () => {
@@ -82,5 +83,12 @@ describe("RatingPrompt", () => {
   it("fills both sentences literally and requires both placeholders", () => {
     expect(RatingPrompt.render("1: {a} 2: {b} again {a}", "x {b} $&", "y")).toBe("1: x {b} $& 2: y again x {b} $&")
     expect(() => RatingPrompt.validate("only {a}")).toThrow(/'\{b\}'/)
+  })
+})
+
+describe("sameLengthBatches", () => {
+  it("groups indices of one length (shortest first, then in order), at most `size` to a batch", () => {
+    expect(sameLengthBatches([5, 3, 5, 3, 3, 7, 5], 2)).toEqual([[1, 3], [4], [0, 2], [6], [5]])
+    expect(sameLengthBatches([], 4)).toEqual([])
   })
 })

@@ -17,10 +17,20 @@ export interface Session {
   readonly shapeOf: (name: string) => ReadonlyArray<number | string> | undefined
 }
 
+/**
+ * onnxruntime's intra-op threads when the load options do not say: EMBEDFLOW_THREADS (the worker pool
+ * sets it to cores / workers in each thread, so threads × workers do not oversubscribe the cores), else
+ * onnxruntime's default (one per core).
+ */
+const threadsFromEnv = (): number | undefined => {
+  const n = Number(process.env.EMBEDFLOW_THREADS)
+  return Number.isInteger(n) && n > 0 ? n : undefined
+}
+
 const sessionOptions = (options: LoadOptions, provider: "cpu" | "cuda"): ort.InferenceSession.SessionOptions => ({
   executionProviders: [provider],
   graphOptimizationLevel: "all",
-  ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}),
+  ...((options.intraOpNumThreads ?? threadsFromEnv()) ? { intraOpNumThreads: options.intraOpNumThreads ?? threadsFromEnv() } : {}),
   ...(options.allowSpinning === false ? { extra: { session: { intra_op: { allow_spinning: "0" } } } } : {})
 })
 

@@ -1,0 +1,2 @@
+export * as WorkerPool from "./WorkerPool.js"
+export type { WorkerPoolOptions } from "./WorkerPool.js"
