@@ -327,7 +327,9 @@ const computeSharded = (
     const store = yield* ArtifactStore
     const { node } = planned
     const whole = inputs[over]
-    const shards = Shards.plan(Shards.itemCount(whole), exec.options.shardItems ?? node.stage.shard?.items ?? Shards.defaultShardItems)
+    const batch = Math.max(1, Math.floor(node.stage.shard?.batchOf?.(node.params) ?? 1))
+    const items = exec.options.shardItems ?? node.stage.shard?.items ?? Shards.defaultShardItems
+    const shards = Shards.plan(Shards.itemCount(whole), Math.ceil(items / batch) * batch)
     const progress = taskEvents(exec, node.id, nodeStart)
     const quiet: TaskEventSink = (event) => (event.type === "progress" ? Effect.void : progress(event))
     let done = 0

@@ -56,6 +56,12 @@ export interface ShardSpec<PS extends Schema.Top = Schema.Top, In extends Ports 
   readonly over: keyof In & string
   /** Items per shard unless the run says otherwise (default 512). */
   readonly items?: number | undefined
+  /**
+   * The stage's batch size for these params: shard sizes are rounded up to a multiple of it, so the
+   * batches cut from each shard are the batches of a one-shard run (for stages whose numerics depend
+   * on what shares a batch, e.g. padding in a decoder).
+   */
+  readonly batchOf?: ((params: PS["Type"]) => number) | undefined
   /** Combines the shards' outputs in shard order; by default records are concatenated and vectors stacked. */
   readonly merge?: ((params: PS["Type"], parts: ReadonlyArray<ValuesOf<Out>>) => ValuesOf<Out>) | undefined
 }

@@ -63,7 +63,20 @@ const noisy = Stage.make({
     })
 })
 
-const plugin = Plugin.make({ name: "shard", version: "1", description: "sharding tests", stages: [source, noisy] })
+/** Records the size of every shard it sees; batches of 4. */
+const sizes: Array<number> = []
+const batched = Stage.make({
+  name: "shard/batched",
+  version: "1",
+  description: "records shard sizes",
+  params: Schema.Struct({ batch: Schema.Number }),
+  inputs: { texts: Texts },
+  outputs: { texts: Texts },
+  shard: { over: "texts", items: 5, batchOf: (p) => p.batch },
+  run: (_p, { texts }) => Effect.sync(() => (sizes.push(texts.length), { texts }))
+})
+
+const plugin = Plugin.make({ name: "shard", version: "1", description: "sharding tests", stages: [source, noisy, batched] })
 
 const graph = (n: number) => ({
   name: "sharded",
@@ -162,6 +175,26 @@ describe("sharded stages", () => {
     expect(tasks.every((t) => t.module === "embedflow-test:shard-plugin")).toBe(true)
     expect(maxInFlight).toBe(2)
     expect(viaExecutor).toEqual(await run(await tempDir(), 10))
+  })
+
+  it("round shard sizes up to a multiple of the stage's batch", async () => {
+    const root = await tempDir()
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const g = yield* Graph.validate(
+          {
+            name: "batched",
+            nodes: [
+              { id: "src", stage: "shard/source", params: { n: 19 } },
+              { id: "b", stage: "shard/batched", params: { batch: 4 }, inputs: { texts: "src.texts" } }
+            ]
+          },
+          new Plugin.Registry([plugin])
+        )
+        return yield* Runner.run(g)
+      }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
+    )
+    expect(sizes).toEqual([8, 8, 3])
   })
 
   it("refuse a shard spec over a port that cannot be cut, or outputs that cannot be merged", () => {

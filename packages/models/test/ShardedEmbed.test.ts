@@ -3,7 +3,7 @@ import type { Vectors } from "@embedflow/core"
 import { describe, expect, it } from "vitest"
 import { embed, ModelHub } from "../src/index.js"
 import { tiny } from "./helpers.js"
-import { runSharded } from "./shardedRun.js"
+import { runStageOnce as runSharded } from "@embedflow/core"
 
 const glove = fileURLToPath(new URL("../../../models/glove-6b-100d", import.meta.url))
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest"
 import { retrieve } from "../src/index.js"
-import { runSharded } from "./shardedRun.js"
+import { runStageOnce as runSharded } from "@embedflow/core"
 
 const words = ["wing", "flow", "shock", "boundary", "layer", "heat", "transfer", "pressure", "mach", "plate", "cone", "laminar"]
 const corpus = Array.from({ length: 40 }, (_, i) => ({

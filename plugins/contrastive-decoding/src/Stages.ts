@@ -67,14 +67,13 @@ export const generate = Stage.make({
   }),
   inputs: { premises: Ports.Texts },
   outputs: { triples: Ports.Triples, report: Ports.Report },
-  // Every stream is seeded by (stage seed, premise id, stream), not by its place in a batch: shards of
-  // premises. Batches are cut from each shard, and the decoder left-pads a batch's prompts, which moves
-  // logits in their last bits: with shard sizes a multiple of batchSize (the default 128 and 16) the
-  // batches are those of one run and the output is bit-identical; otherwise a sample on a top-p boundary
-  // could in principle flip (test/Sharded.test.ts: shards of 3 with batches of 4 still give equal texts).
+  // Every stream is seeded by (stage seed, premise id, stream), not by its place in a batch, and shard
+  // sizes are multiples of batchSize (`batchOf`): the decoder left-pads a batch's prompts, which moves
+  // logits in their last bits, so each shard must cut the batches of a one-shard run to be bit-identical.
   shard: {
     over: "premises",
     items: 128,
+    batchOf: (params) => params.batchSize,
     merge: (_params, parts) => ({ triples: parts.flatMap((p) => [...p.triples]), report: mergeReports(parts.map((p) => p.report as GenerateReport)) })
   },
   run: (params, inputs) =>

@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { ModelHub } from "@embedflow/models"
 import { describe, expect, inject, it } from "vitest"
 import { generate } from "../src/index.js"
-import { runSharded } from "./shardedRun.js"
+import { runStageOnce as runSharded } from "@embedflow/core"
 
 const premises = [
   "A man is playing a guitar on stage.",
@@ -15,7 +15,7 @@ const premises = [
 ].map((text, i) => ({ id: `p${i}`, text }))
 
 describe("contrastive-decoding/generate sharded over premises", () => {
-  it("shards of 3 premises give the triples of one shard (sampled with temperature 1, top-p 0.9)", async () => {
+  it("shards (3 asked, rounded up to batchSize 4) give the triples of one shard (sampled with temperature 1, top-p 0.9)", async () => {
     const params = { model: join(inject("tinyModels"), "tiny-gpt2"), maxNewTokens: 8, batchSize: 4, stop: [] }
     const whole = await runSharded(generate, params, { premises }, 1000, ModelHub.layer)
     const sharded = await runSharded(generate, params, { premises }, 3, ModelHub.layer)

@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { ModelHub } from "@embedflow/models"
 import { describe, expect, inject, it } from "vitest"
 import { score } from "../src/index.js"
-import { runSharded } from "./shardedRun.js"
+import { runStageOnce as runSharded } from "@embedflow/core"
 
 const ex = (i: number) => ({ id: `e${i}`, text: `example ${i} ${"is about a dog ".repeat(i % 4)}`.trim(), label: i % 2 === 0 ? "human" : "animal" })
 const pool = Array.from({ length: 12 }, (_, i) => ex(i))

@@ -2,7 +2,7 @@ import { join } from "node:path"
 import { ModelHub } from "@embedflow/models"
 import { describe, expect, inject, it } from "vitest"
 import { curate } from "../src/index.js"
-import { runSharded } from "./shardedRun.js"
+import { runStageOnce as runSharded } from "@embedflow/core"
 
 const sentences = ["A man plays a guitar.", "Two dogs run in the snow.", "A woman slices an onion.", "Kids play soccer.", "A person rides a bike.", "Nobody is outside.", "The cat sleeps on a warm mat by the fire."]
 // Some triples without a negative, so the NaN path of the report is covered.

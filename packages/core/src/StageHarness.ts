@@ -1,15 +1,20 @@
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { type AnyStage, ArtifactStore, Graph, makeFileSystem, Plugin, Runner, Stage } from "@embedflow/core"
 import { Effect, type Layer, Schema } from "effect"
+import { ArtifactStore, makeFileSystem } from "./ArtifactStore.js"
+import * as Graph from "./Graph.js"
+import * as Plugin from "./Plugin.js"
+import * as Runner from "./Runner.js"
+import * as Stage from "./Stage.js"
+import type { AnyStage } from "./Stage.js"
 
 /**
- * Runs `stage` once through the runner, its inputs given by value (one source node per port), with
- * `shardItems` items per shard; returns its outputs. Comparing shardItems 3 with one shard checks that
- * the stage treats items independently.
+ * Runs `stage` once through the runner in a throwaway store, its inputs given by value (one source
+ * node per port), with `shardItems` items per shard; returns its outputs. For plugin tests: comparing
+ * `shardItems: 3` with one shard checks that a sharded stage treats its items independently.
  */
-export const runSharded = async (
+export const runStageOnce = async (
   stage: AnyStage,
   params: Record<string, unknown>,
   inputs: Record<string, unknown>,
