@@ -1,0 +1,111 @@
+import * as fs from "node:fs"
+import * as os from "node:os"
+import { ArtifactStore, makeFileSystem, makeTaskHost, StageError, type StageTask } from "@embedflow/core"
+import { Effect, Layer, Option, Semaphore } from "effect"
+import { RunnerAddress } from "effect/cluster"
+import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
+import { manifestOf, shardName } from "./internal/manifest.js"
+import { decodeTask, errorText, pickPorts, stageOf } from "./internal/wire.js"
+import { ShardEntity, ShardFailed } from "./ShardEntity.js"
+
+export interface WorkerOptions extends ClusterTimings {
+  /** PostgreSQL URL of the cluster (the same one `embedflow run --cluster URL` uses). */
+  readonly url: string
+  /** Root of the artifact store every runner and the run share (a shared file system). */
+  readonly storeRoot: string
+  /** Host name other runners and clients reach this runner at (default: `os.hostname()`). */
+  readonly host?: string | undefined
+  /** Port of this runner's socket server (default 34431). */
+  readonly port?: number | undefined
+  /** Address to listen on (default: `host`); `0.0.0.0` behind NAT or in a container. */
+  readonly listenHost?: string | undefined
+  /** Shards this runner computes at once (default 1: a stage uses the cores through its own threads). */
+  readonly concurrency?: number | undefined
+  /** Appends one JSON line per shard event (`started`, `stored`, `cached`, `failed`) to this file. */
+  readonly journal?: string | undefined
+}
+
+/** One line of a runner's journal. */
+export interface JournalLine {
+  readonly event: "started" | "stored" | "cached" | "failed"
+  readonly runner: string
+  readonly pid: number
+  readonly key: string
+  readonly shard: string
+  readonly time: string
+  readonly message?: string | undefined
+}
+
+/**
+ * A runner: hosts the shard entity (effect/cluster, storage in PostgreSQL) and computes the shards it
+ * is sent with `makeTaskHost().run`, reading their inputs from and writing their outputs to the
+ * shared store. A shard already in the store (a redelivery) is answered without computing it again.
+ */
+export const workerLayer = (options: WorkerOptions): Layer.Layer<never, unknown> => {
+  const host = options.host ?? os.hostname()
+  const port = options.port ?? 34431
+  const runner = `${host}:${port}`
+  const journal = (line: Omit<JournalLine, "runner" | "pid" | "time">) => {
+    // Synchronous append: the journal is complete up to a kill -9.
+    if (options.journal) fs.appendFileSync(options.journal, JSON.stringify({ ...line, runner, pid: process.pid, time: new Date().toISOString() }) + "\n")
+  }
+  const entity = Layer.unwrap(
+    Effect.gen(function* () {
+      const store = yield* ArtifactStore
+      const taskHost = makeTaskHost()
+      yield* Effect.addFinalizer(() => Effect.promise(() => taskHost.dispose()))
+      const permits = yield* Semaphore.make(Math.max(1, options.concurrency ?? 1))
+      const runShard = (payload: { readonly key: string; readonly task: string; readonly inputs: string; readonly ports: ReadonlyArray<string> }) => {
+        const wire = decodeTask(payload.task)
+        const name = shardName(wire.nodeId, wire.shard)
+        return Effect.gen(function* () {
+          if (yield* store.has(payload.key)) {
+            journal({ event: "cached", key: payload.key, shard: name })
+            return { runner, computed: false }
+          }
+          journal({ event: "started", key: payload.key, shard: name })
+          const started = performance.now()
+          const stage = yield* Effect.tryPromise({ try: () => stageOf(wire.module, wire.stage), catch: (e) => e })
+          const inputs = yield* store.read(payload.inputs, pickPorts(stage.inputs, payload.ports))
+          const values = yield* Effect.acquireUseRelease(
+            store.makeScratch(payload.key),
+            (scratchDir) =>
+              Effect.gen(function* () {
+                const task: StageTask = { ...wire, scratchDir, inputs }
+                const values = yield* taskHost.run(task, (event) => (event.type === "log" ? Effect.logInfo(`${name}: ${event.message}`) : Effect.void))
+                // Rename-if-absent: if another runner got there first, its entry stays and ours is dropped.
+                yield* store.write(manifestOf(payload.key, stage, name, wire.params, stage.outputs, (performance.now() - started) / 1000), stage.outputs, values)
+                return values
+              }),
+            (scratchDir) => store.removeScratch(scratchDir).pipe(Effect.ignore)
+          )
+          journal({ event: "stored", key: payload.key, shard: name })
+          void values
+          return { runner, computed: true }
+        }).pipe(
+          permits.withPermits(1),
+          Effect.catch((e: unknown) => {
+            const message = e instanceof StageError ? e.message : `shard ${name}: ${errorText(e)}`
+            journal({ event: "failed", key: payload.key, shard: name, message })
+            return Effect.fail(new ShardFailed({ runner, message }))
+          })
+        )
+      }
+      return ShardEntity.toLayer(ShardEntity.of({ RunShard: (envelope) => runShard(envelope.payload) }), { maxIdleTime: "10 seconds" })
+    })
+  )
+  const config = {
+    ...shardingConfigOf(options),
+    runnerAddress: Option.some(RunnerAddress.make(host, port)),
+    ...(options.listenHost !== undefined ? { runnerListenAddress: Option.some(RunnerAddress.make(options.listenHost, port)) } : {})
+  }
+  return entity.pipe(
+    Layer.provide(shardingLayer(false, config)),
+    Layer.provide(sqlLayer(options.url)),
+    Layer.provide(Layer.succeed(ArtifactStore, makeFileSystem(options.storeRoot))),
+    Layer.tap(() => Effect.logInfo(`embedflow runner ${runner} on ${redactUrl(options.url)}, store ${options.storeRoot}`))
+  )
+}
+
+/** Runs a runner until interrupted (SIGINT/SIGTERM under `NodeRuntime.runMain`: its shards are released to the others). */
+export const runWorker = (options: WorkerOptions): Effect.Effect<never, unknown> => Layer.launch(workerLayer(options))

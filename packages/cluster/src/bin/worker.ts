@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE]
+// A runner process for `embedflow run --cluster URL`; stops gracefully on SIGINT/SIGTERM.
+import { parseArgs } from "node:util"
+import { NodeRuntime } from "@effect/platform-node"
+import { runWorker } from "../Worker.js"
+
+const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S]"
+const seconds = { type: "string" } as const
+let values: ReturnType<typeof parse>["values"]
+function parse() {
+  return parseArgs({
+    options: {
+      cluster: { type: "string" },
+      store: { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "listen-host": { type: "string" },
+      concurrency: { type: "string" },
+      journal: { type: "string" },
+      "lock-refresh": seconds,
+      "lock-expiration": seconds,
+      "message-poll": seconds,
+      "health-check": seconds,
+      help: { type: "boolean" }
+    },
+    strict: true
+  })
+}
+try {
+  values = parse().values
+} catch (e) {
+  console.error(`${e instanceof Error ? e.message : String(e)}\n${usage}`)
+  process.exit(2)
+}
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+const number = (flag: string, v: string | undefined): number | undefined => {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isFinite(n) || n <= 0) {
+    console.error(`--${flag}: expected a positive number, got '${v}'\n${usage}`)
+    process.exit(2)
+  }
+  return n
+}
+if (!values.cluster || !values.store) {
+  console.error(`--cluster and --store are required\n${usage}`)
+  process.exit(2)
+}
+NodeRuntime.runMain(
+  runWorker({
+    url: values.cluster,
+    storeRoot: values.store,
+    host: values.host,
+    port: number("port", values.port),
+    listenHost: values["listen-host"],
+    concurrency: number("concurrency", values.concurrency),
+    journal: values.journal,
+    lockRefreshSeconds: number("lock-refresh", values["lock-refresh"]),
+    lockExpirationSeconds: number("lock-expiration", values["lock-expiration"]),
+    messagePollSeconds: number("message-poll", values["message-poll"]),
+    healthCheckSeconds: number("health-check", values["health-check"])
+  })
+)
