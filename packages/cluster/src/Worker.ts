@@ -21,13 +21,13 @@ export interface WorkerOptions extends ClusterTimings {
   readonly listenHost?: string | undefined
   /** Shards this runner computes at once (default 1: a stage uses the cores through its own threads). */
   readonly concurrency?: number | undefined
-  /** Appends one JSON line per shard event (`started`, `stored`, `cached`, `failed`) to this file. */
+  /** Appends one JSON line per shard event (`started`, `stored`, `cached`, `failed`, `interrupted`) to this file. */
   readonly journal?: string | undefined
 }
 
 /** One line of a runner's journal. */
 export interface JournalLine {
-  readonly event: "started" | "stored" | "cached" | "failed"
+  readonly event: "started" | "stored" | "cached" | "failed" | "interrupted"
   readonly runner: string
   readonly pid: number
   readonly key: string
@@ -67,22 +67,25 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, unknown>
           const started = performance.now()
           const stage = yield* Effect.tryPromise({ try: () => stageOf(wire.module, wire.stage), catch: (e) => e })
           const inputs = yield* store.read(payload.inputs, pickPorts(stage.inputs, payload.ports))
-          const values = yield* Effect.acquireUseRelease(
+          yield* Effect.acquireUseRelease(
             store.makeScratch(payload.key),
             (scratchDir) =>
               Effect.gen(function* () {
                 const task: StageTask = { ...wire, scratchDir, inputs }
                 const values = yield* taskHost.run(task, (event) => (event.type === "log" ? Effect.logInfo(`${name}: ${event.message}`) : Effect.void))
                 // Rename-if-absent: if another runner got there first, its entry stays and ours is dropped.
-                yield* store.write(manifestOf(payload.key, stage, name, wire.params, stage.outputs, (performance.now() - started) / 1000), stage.outputs, values)
-                return values
+                // Not interruptible (a shard moving away on a lost lock), so the journal says what is stored.
+                yield* Effect.uninterruptible(
+                  store
+                    .write(manifestOf(payload.key, stage, name, wire.params, stage.outputs, (performance.now() - started) / 1000), stage.outputs, values)
+                    .pipe(Effect.tap(() => Effect.sync(() => journal({ event: "stored", key: payload.key, shard: name }))))
+                )
               }),
             (scratchDir) => store.removeScratch(scratchDir).pipe(Effect.ignore)
           )
-          journal({ event: "stored", key: payload.key, shard: name })
-          void values
           return { runner, computed: true }
         }).pipe(
+          Effect.onInterrupt(() => Effect.sync(() => journal({ event: "interrupted", key: payload.key, shard: name }))),
           permits.withPermits(1),
           Effect.catch((e: unknown) => {
             const message = e instanceof StageError ? e.message : `shard ${name}: ${errorText(e)}`

@@ -1,9 +1,10 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
+import { promisify } from "node:util"
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner, type Vectors } from "@embedflow/core"
 import { Effect, Layer } from "effect"
 import * as ClusterExecutor from "../src/ClusterExecutor.js"
@@ -161,5 +162,11 @@ export const waitForCluster = async (url: string, n: number, timeoutMs = 60_000)
 
 export const postgresScript = path.resolve(packageDir, "../../tools/postgres.sh")
 
-/** Stops and restarts the test server (same data folder and port). */
-export const restartPostgres = (dir: string) => execFileSync("bash", [postgresScript, "restart", dir], { stdio: "inherit" })
+const postgres = (command: string, dir: string) => promisify(execFile)("bash", [postgresScript, command, dir])
+
+/** Stops the test server, leaves it down for `downMs` (this process's event loop keeps running), starts it again on the same port. */
+export const restartPostgres = async (dir: string, downMs: number) => {
+  await postgres("stop", dir)
+  await new Promise((r) => setTimeout(r, downMs))
+  await postgres("start", dir)
+}

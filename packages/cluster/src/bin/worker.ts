@@ -3,6 +3,7 @@
 // A runner process for `embedflow run --cluster URL`; stops gracefully on SIGINT/SIGTERM.
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
+import { Cause, Exit, Runtime } from "effect"
 import { runWorker } from "../Worker.js"
 
 const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S]"
@@ -63,5 +64,9 @@ NodeRuntime.runMain(
     lockExpirationSeconds: number("lock-expiration", values["lock-expiration"]),
     messagePollSeconds: number("message-poll", values["message-poll"]),
     healthCheckSeconds: number("health-check", values["health-check"])
-  })
+  }),
+  {
+    // Stopped by SIGINT/SIGTERM (its shards released to the other runners): a clean exit, not 130.
+    teardown: (exit, onExit) => (Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit))
+  }
 )
