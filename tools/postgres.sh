@@ -7,6 +7,9 @@
 #   tools/postgres.sh restart DIR      stop then start on the same port (what the restart test does)
 #   tools/postgres.sh remove DIR       stop and delete DIR
 # Postgres refuses to run as root: as root the server runs as the `postgres` system user (runuser).
+# At `start` of a new DIR, POSTGRES_LISTEN (default 127.0.0.1; comma-separated) and POSTGRES_TRUST_CIDR
+# (clients from that network may connect without a password; the network-namespace test's bridge) are
+# recorded in DIR and kept across restarts.
 set -euo pipefail
 cmd="${1:-}"
 dir="${2:-}"
@@ -38,9 +41,10 @@ start_server() {
   local bin port
   bin="$(bin_dir)"
   port="$(cat "$dir/port")"
+  listen="$(cat "$dir/listen")"
   # The socket folder inside the data folder: nothing outside DIR is touched.
   as_server_user "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/data -c fsync=off -c max_connections=200" start >/dev/null
+    -o "-c listen_addresses=$listen -c port=$port -c unix_socket_directories=$dir/data -c fsync=off -c max_connections=200" start >/dev/null
 }
 
 stop_server() {
@@ -65,6 +69,8 @@ case "$cmd" in
       as_server_user "$(bin_dir)/initdb" -D "$dir/data" -U embedflow --auth=trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
       free_port >"$dir/port"
+      echo "${POSTGRES_LISTEN:-127.0.0.1}" >"$dir/listen"
+      if [ -n "${POSTGRES_TRUST_CIDR:-}" ]; then echo "host all all $POSTGRES_TRUST_CIDR trust" >>"$dir/data/pg_hba.conf"; fi
     fi
     start_server
     as_server_user "$(bin_dir)/createdb" -h 127.0.0.1 -p "$(cat "$dir/port")" -U embedflow embedflow 2>/dev/null || true

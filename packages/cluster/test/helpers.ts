@@ -52,7 +52,16 @@ const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())))
 
 /** A runner process (src/bin/worker.ts under tsx, as `embedflow-cluster-worker` would run). */
-export const startRunner = async (options: { url: string; store: string; dir: string; timings?: ClusterTimings; prefix?: ReadonlyArray<string> }): Promise<RunnerProcess> => {
+export const startRunner = async (options: {
+  url: string
+  store: string
+  dir: string
+  timings?: ClusterTimings
+  /** The address the runner listens on and is reached at (default 127.0.0.1). */
+  host?: string
+  /** A command to run the runner under (`ip netns exec NAME`). */
+  prefix?: ReadonlyArray<string>
+}): Promise<RunnerProcess> => {
   const port = await freePort()
   const journal = path.join(options.dir, `runner-${port}.jsonl`)
   const log = path.join(options.dir, `runner-${port}.log`)
@@ -62,7 +71,7 @@ export const startRunner = async (options: { url: string; store: string; dir: st
     "--import",
     "tsx",
     path.join(packageDir, "src/bin/worker.ts"),
-    ...["--cluster", options.url, "--store", options.store, "--host", "127.0.0.1", "--port", String(port), "--journal", journal],
+    ...["--cluster", options.url, "--store", options.store, "--host", options.host ?? "127.0.0.1", "--port", String(port), "--journal", journal],
     ...(t.lockRefreshSeconds ? ["--lock-refresh", String(t.lockRefreshSeconds)] : []),
     ...(t.lockExpirationSeconds ? ["--lock-expiration", String(t.lockExpirationSeconds)] : []),
     ...(t.messagePollSeconds ? ["--message-poll", String(t.messagePollSeconds)] : []),
@@ -162,7 +171,12 @@ export const waitForCluster = async (url: string, n: number, timeoutMs = 60_000)
 
 export const postgresScript = path.resolve(packageDir, "../../tools/postgres.sh")
 
-const postgres = (command: string, dir: string) => promisify(execFile)("bash", [postgresScript, command, dir])
+const postgres = (command: string, dir: string, env?: Record<string, string>) =>
+  promisify(execFile)("bash", [postgresScript, command, dir], { env: { ...process.env, ...env } }).then((r) => r.stdout.trim())
+
+/** A second PostgreSQL server (listening on `listen`, trusting clients from `trust`), for tests that need their own. */
+export const startPostgres = (dir: string, listen: string, trust: string) => postgres("start", dir, { POSTGRES_LISTEN: listen, POSTGRES_TRUST_CIDR: trust })
+export const removePostgres = (dir: string) => postgres("remove", dir)
 
 /** Stops the test server, leaves it down for `downMs` (this process's event loop keeps running), starts it again on the same port. */
 export const restartPostgres = async (dir: string, downMs: number) => {
