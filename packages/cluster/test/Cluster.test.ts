@@ -75,6 +75,14 @@ describe("a sharded graph on three runner processes and one PostgreSQL", () => {
     expect(performance.now() - t1).toBeLessThan(20_000)
   })
 
+  it("fails the run when a shard's stage fails on a runner, naming the shard, the runner and the error", async () => {
+    const { url, shared } = await cluster()
+    const run = runGraph(countingStore(shared).store, N, ROUNDS, { url }, 21)
+    await expect(run).rejects.toThrow(/node 'embed'[\s\S]*injected failure at item 21 \(on runner 127\.0\.0\.1:\d+\)/)
+    const failed = journals().filter((l) => l.event === "failed")
+    expect(failed.map((l) => l.shard)).toEqual(["embed#2"])
+  })
+
   it("survives kill -9 of a runner mid-shard: its shards move to the others, same output", async () => {
     const { url, shared } = await cluster()
     const { store, writes } = countingStore(shared)

@@ -114,12 +114,12 @@ export const waitFor = async (what: string, condition: () => boolean, timeoutMs:
   }
 }
 
-export const graph = (n: number, rounds: number) => ({
+export const graph = (n: number, rounds: number, failItem?: number) => ({
   name: "cluster-test",
   seed: 11,
   nodes: [
     { id: "src", stage: "slow/source", params: { n } },
-    { id: "embed", stage: "slow/embed", params: { rounds }, inputs: { texts: "src.texts" } }
+    { id: "embed", stage: "slow/embed", params: failItem === undefined ? { rounds } : { rounds, failItem }, inputs: { texts: "src.texts" } }
   ]
 })
 
@@ -131,11 +131,11 @@ export const countingStore = (root: string) => {
 }
 
 /** Runs the test graph in this process, or with its shards on the cluster at `url`; returns the embed node's vectors. */
-export const runGraph = (store: ArtifactStore["Service"], n: number, rounds: number, cluster?: { url: string; timings?: ClusterTimings }) =>
+export const runGraph = (store: ArtifactStore["Service"], n: number, rounds: number, cluster?: { url: string; timings?: ClusterTimings }, failItem?: number) =>
   Effect.runPromise(
     Effect.gen(function* () {
       const plugin = yield* Effect.promise(() => Plugin.load(pluginUrl))
-      const g = yield* Graph.validate(graph(n, rounds), new Plugin.Registry([plugin]))
+      const g = yield* Graph.validate(graph(n, rounds, failItem), new Plugin.Registry([plugin]))
       const result = yield* Runner.run(g, {})
       return result.nodes.embed!.outputs.vectors as Vectors
     }).pipe(
