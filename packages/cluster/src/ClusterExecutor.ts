@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import { ArtifactStore, StageError, StageExecutor, type StageTask } from "@embedflow/core"
 import { Effect, Layer } from "effect"
+import { EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "effect/cluster"
+import type { ConfigError } from "effect/Config"
+import type { SqlError } from "effect/sql/SqlError"
 import { encodeTask, errorText, inputsKeyOf, pickPorts, stageOf } from "./internal/wire.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
 import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
@@ -24,12 +27,14 @@ const toStageError = (task: StageTask) => (e: unknown) =>
  * executor reads them back (so the runner does not store them a second time).
  * Needs the ArtifactStore the runners share (same folder, or the same S3-compatible bucket).
  */
-export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecutor, unknown, ArtifactStore> =>
+export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecutor, ConfigError | SqlError, ArtifactStore> =>
   Layer.effect(
     StageExecutor,
     Effect.gen(function* () {
       const store = yield* ArtifactStore
       const clientFor = yield* ShardEntity.client
+      const sharding = yield* Sharding.Sharding
+      const messages = yield* MessageStorage.MessageStorage
       // One attempt per executor (per run): a failure stored for an earlier run's message does not answer this one.
       const attempt = randomUUID()
       const execute = (task: StageTask) =>
@@ -41,9 +46,15 @@ export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecuto
             const inputPorts = pickPorts(stage.inputs, ports)
             yield* store.write(manifestOf(inputsKey, stage, `${shardName(task.nodeId, task.shard)} inputs`, task.params, inputPorts, 0), inputPorts, task.inputs)
           }
-          yield* clientFor(task.key).RunShard({ key: task.key, attempt, task: encodeTask(task), inputs: inputsKey, ports })
+          // One entity per shard and run: it spreads shards over the runners, and its messages are this run's alone.
+          const entityId = `${task.key}.${attempt}`
+          yield* clientFor(entityId).RunShard({ key: task.key, attempt, task: encodeTask(task), inputs: inputsKey, ports })
           const values = yield* store.read(task.key, stage.outputs)
-          // The inputs entry served its purpose; a leftover one is harmless (gc removes unreferenced entries).
+          // The message, its reply and the inputs entry served their purpose (leftovers are harmless: gc removes
+          // unreferenced entries, and rows only take space).
+          yield* messages
+            .clearAddress(EntityAddress.make({ shardId: sharding.getShardId(EntityId.make(entityId), "default"), entityType: EntityType.make(ShardEntity.type), entityId: EntityId.make(entityId) }))
+            .pipe(Effect.ignore)
           yield* Effect.promise(() => fs.rm(store.entryDir(inputsKey), { recursive: true, force: true }))
           return values
         }).pipe(

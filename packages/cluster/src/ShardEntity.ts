@@ -35,7 +35,7 @@ export const RunShard = Rpc.make("RunShard", {
 })
 
 /**
- * One entity per shard key, so effect/cluster spreads shards over the runners by the key's hash.
+ * One entity per shard (and run), so effect/cluster spreads shards over the runners by the id's hash.
  * Persisted: messages and replies live in PostgreSQL, so they survive a runner dying (its shards move
  * to the others, which pick up the unprocessed messages) and the database restarting.
  */

@@ -2,10 +2,13 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import { ArtifactStore, makeFileSystem, makeTaskHost, StageError, type StageTask } from "@embedflow/core"
 import { Effect, Layer, Option, Semaphore } from "effect"
+import type { ConfigError } from "effect/Config"
+import type { SocketServerError } from "effect/socket/SocketServer"
+import type { SqlError } from "effect/sql/SqlError"
 import { RunnerAddress } from "effect/cluster"
 import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
-import { decodeTask, errorText, pickPorts, stageOf } from "./internal/wire.js"
+import { decodeTask, errorText, pickPorts, stageOf, type WireTask } from "./internal/wire.js"
 import { ShardEntity, ShardFailed } from "./ShardEntity.js"
 
 export interface WorkerOptions extends ClusterTimings {
@@ -25,6 +28,9 @@ export interface WorkerOptions extends ClusterTimings {
   readonly journal?: string | undefined
 }
 
+/** Why a runner could not start or stopped: bad sharding config, its port taken, PostgreSQL unreachable. */
+export type WorkerError = ConfigError | SocketServerError | SqlError
+
 /** One line of a runner's journal. */
 export interface JournalLine {
   readonly event: "started" | "stored" | "cached" | "failed" | "interrupted"
@@ -41,7 +47,7 @@ export interface JournalLine {
  * is sent with `makeTaskHost().run`, reading their inputs from and writing their outputs to the
  * shared store. A shard already in the store (a redelivery) is answered without computing it again.
  */
-export const workerLayer = (options: WorkerOptions): Layer.Layer<never, unknown> => {
+export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerError> => {
   const host = options.host ?? os.hostname()
   const port = options.port ?? 34431
   const runner = `${host}:${port}`
@@ -56,7 +62,12 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, unknown>
       yield* Effect.addFinalizer(() => Effect.promise(() => taskHost.dispose()))
       const permits = yield* Semaphore.make(Math.max(1, options.concurrency ?? 1))
       const runShard = (payload: { readonly key: string; readonly task: string; readonly inputs: string; readonly ports: ReadonlyArray<string> }) => {
-        const wire = decodeTask(payload.task)
+        let wire: WireTask
+        try {
+          wire = decodeTask(payload.task)
+        } catch (e) {
+          return Effect.fail(new ShardFailed({ runner, message: `shard ${payload.key}: a malformed task (${errorText(e)})` }))
+        }
         const name = shardName(wire.nodeId, wire.shard)
         return Effect.gen(function* () {
           if (yield* store.has(payload.key)) {
@@ -111,4 +122,4 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, unknown>
 }
 
 /** Runs a runner until interrupted (SIGINT/SIGTERM under `NodeRuntime.runMain`: its shards are released to the others). */
-export const runWorker = (options: WorkerOptions): Effect.Effect<never, unknown> => Layer.launch(workerLayer(options))
+export const runWorker = (options: WorkerOptions): Effect.Effect<never, WorkerError> => Layer.launch(workerLayer(options))

@@ -1,5 +1,5 @@
 export * as ClusterExecutor from "./ClusterExecutor.js"
 export type { ClusterExecutorOptions } from "./ClusterExecutor.js"
-export { type JournalLine, runWorker, type WorkerOptions, workerLayer } from "./Worker.js"
+export { type JournalLine, runWorker, type WorkerError, type WorkerOptions, workerLayer } from "./Worker.js"
 export { RunShard, ShardDone, ShardEntity, ShardFailed } from "./ShardEntity.js"
 export type { ClusterTimings } from "./internal/layers.js"

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from "vitest"
 import {
   countingStore,
   freshDatabase,
+  psqlValue,
   readJournal,
   restartPostgres,
   type RunnerProcess,
@@ -68,6 +69,11 @@ describe("a sharded graph on three runner processes and one PostgreSQL", () => {
     expect(sameVectors(clustered, reference)).toBe(true)
     expectEachShardStoredOnce(writes)
     for (const r of runners) expect(readJournal(r.journal).some((l) => l.event === "stored")).toBe(true)
+    // The run cleared its messages and replies from PostgreSQL, and its inputs entries from the store.
+    expect(psqlValue(url, "SELECT count(*) FROM cluster_messages WHERE entity_type = 'EmbedflowShard'")).toBe("0")
+    expect(psqlValue(url, "SELECT count(*) FROM cluster_replies")).toBe("0")
+    expect(writes.filter((w) => w.endsWith(" inputs")).length).toBe(SHARDS.length)
+    expect(fs.readdirSync(path.join(shared, "cache"), { recursive: true }).filter((f) => String(f).endsWith("manifest.json")).length).toBe(SHARDS.length + 2)
     // SIGTERM: the runner releases its shards and exits cleanly.
     const t1 = performance.now()
     await runners[0]!.stop()

@@ -150,7 +150,7 @@ export const runGraph = (store: ArtifactStore["Service"], n: number, rounds: num
 export const sameVectors = (a: Vectors, b: Vectors) =>
   a.dim === b.dim && a.count === b.count && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) && JSON.stringify(a.ids) === JSON.stringify(b.ids)
 
-const psqlValue = (url: string, query: string): string => execFileSync("psql", [url, "-tAq", "-c", query], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
+export const psqlValue = (url: string, query: string): string => execFileSync("psql", [url, "-tAq", "-c", query], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim()
 
 /**
  * Waits until `n` runners are registered and healthy and each holds shard locks (advisory locks on
