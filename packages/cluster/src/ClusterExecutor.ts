@@ -5,7 +5,8 @@ import { Effect, Layer } from "effect"
 import { EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "effect/cluster"
 import type { ConfigError } from "effect/Config"
 import type { SqlError } from "effect/sql/SqlError"
-import { encodeTask, errorText, inputsKeyOf, pickPorts, stageOf } from "./internal/wire.js"
+import { packInputs } from "./internal/inputs.js"
+import { encodeTask, errorText, inputsKeyOf, stageOf } from "./internal/wire.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
 import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
 import { ShardEntity } from "./ShardEntity.js"
@@ -41,14 +42,15 @@ export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecuto
         Effect.gen(function* () {
           const stage = yield* Effect.tryPromise({ try: () => stageOf(task.module, task.stage), catch: toStageError(task) })
           const inputsKey = inputsKeyOf(task.key)
-          const ports = Object.keys(task.inputs).filter((p) => task.inputs[p] !== undefined && p in stage.inputs)
+          const { layout, parts } = packInputs(stage.inputs, task.inputs)
           if (!(yield* store.has(inputsKey))) {
-            const inputPorts = pickPorts(stage.inputs, ports)
-            yield* store.write(manifestOf(inputsKey, stage, `${shardName(task.nodeId, task.shard)} inputs`, task.params, inputPorts, 0), inputPorts, task.inputs)
+            const types = Object.fromEntries(Object.entries(parts).map(([part, p]) => [part, p.type]))
+            const values = Object.fromEntries(Object.entries(parts).map(([part, p]) => [part, p.value]))
+            yield* store.write(manifestOf(inputsKey, stage, `${shardName(task.nodeId, task.shard)} inputs`, task.params, types, 0), types, values)
           }
           // One entity per shard and run: it spreads shards over the runners, and its messages are this run's alone.
           const entityId = `${task.key}.${attempt}`
-          yield* clientFor(entityId).RunShard({ key: task.key, attempt, task: encodeTask(task), inputs: inputsKey, ports })
+          yield* clientFor(entityId).RunShard({ key: task.key, attempt, task: encodeTask(task), inputs: inputsKey, layout: JSON.stringify(layout) })
           const values = yield* store.read(task.key, stage.outputs)
           // The message, its reply and the inputs entry served their purpose (leftovers are harmless: gc removes
           // unreferenced entries, and rows only take space).

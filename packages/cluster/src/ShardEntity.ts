@@ -17,7 +17,8 @@ export const ShardDone = Schema.Struct({
 
 /**
  * Runs one StageTask. The message carries no data: the task's description (JSON, without inputs) and
- * the key of a store entry holding its inputs, so a message stays small whatever the shard's size.
+ * the key of a store entry holding its inputs (folders by path), so a message stays small whatever the
+ * shard's size.
  * `attempt` tells apart two runs that send the same shard (the stored reply of a failed attempt must
  * not answer a new one); within one run, resends of the same shard are one message.
  */
@@ -26,8 +27,10 @@ export const RunShard = Rpc.make("RunShard", {
     key: Schema.String,
     attempt: Schema.String,
     task: Schema.String,
+    /** The store entry holding the inputs' parts. */
     inputs: Schema.String,
-    ports: Schema.Array(Schema.String)
+    /** Which port is which part, or a folder's path (JSON of an InputsLayout). */
+    layout: Schema.String
   },
   success: ShardDone,
   error: ShardFailed,

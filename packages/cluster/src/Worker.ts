@@ -8,7 +8,8 @@ import type { SqlError } from "effect/sql/SqlError"
 import { RunnerAddress } from "effect/cluster"
 import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
-import { decodeTask, errorText, pickPorts, stageOf, type WireTask } from "./internal/wire.js"
+import { type InputsLayout, partTypes, unpackInputs } from "./internal/inputs.js"
+import { decodeTask, errorText, stageOf, type WireTask } from "./internal/wire.js"
 import { ShardEntity, ShardFailed } from "./ShardEntity.js"
 
 export interface WorkerOptions extends ClusterTimings {
@@ -61,7 +62,7 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerEr
       const taskHost = makeTaskHost()
       yield* Effect.addFinalizer(() => Effect.promise(() => taskHost.dispose()))
       const permits = yield* Semaphore.make(Math.max(1, options.concurrency ?? 1))
-      const runShard = (payload: { readonly key: string; readonly task: string; readonly inputs: string; readonly ports: ReadonlyArray<string> }) => {
+      const runShard = (payload: { readonly key: string; readonly task: string; readonly inputs: string; readonly layout: string }) => {
         let wire: WireTask
         try {
           wire = decodeTask(payload.task)
@@ -77,7 +78,8 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerEr
           journal({ event: "started", key: payload.key, shard: name })
           const started = performance.now()
           const stage = yield* Effect.tryPromise({ try: () => stageOf(wire.module, wire.stage), catch: (e) => e })
-          const inputs = yield* store.read(payload.inputs, pickPorts(stage.inputs, payload.ports))
+          const layout = yield* Effect.try({ try: () => JSON.parse(payload.layout) as InputsLayout, catch: (e) => new Error(`a malformed inputs layout (${errorText(e)})`) })
+          const inputs = unpackInputs(layout, yield* store.read(payload.inputs, partTypes(stage.inputs, layout)))
           yield* Effect.acquireUseRelease(
             store.makeScratch(payload.key),
             (scratchDir) =>

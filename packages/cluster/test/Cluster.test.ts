@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { Vectors } from "@embedflow/core"
+import type { ArtifactStore, Vectors } from "@embedflow/core"
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest"
 import {
   countingStore,
@@ -10,6 +10,7 @@ import {
   restartPostgres,
   type RunnerProcess,
   runGraph,
+  runNodes,
   sameVectors,
   startRunner,
   tempDir,
@@ -79,6 +80,30 @@ describe("a sharded graph on three runner processes and one PostgreSQL", () => {
     await runners[0]!.stop()
     expect(runners[0]!.child.exitCode).toBe(0)
     expect(performance.now() - t1).toBeLessThan(20_000)
+  })
+
+  it("passes a folder input by its path (its cache entry stays whole) and a list input element by element", async () => {
+    const { url, shared } = await cluster()
+    const saltedGraph = {
+      name: "salted",
+      seed: 1,
+      nodes: [
+        { id: "src", stage: "slow/source", params: { n: 23 } },
+        { id: "few", stage: "slow/source", params: { n: 4 } },
+        { id: "folder", stage: "slow/folder", params: { salt: 7 } },
+        { id: "salted", stage: "slow/salted", inputs: { texts: "src.texts", salt: "folder.dir", others: ["few.texts", "src.texts"] } }
+      ]
+    }
+    const runIt = (store: ArtifactStore["Service"], clusterUrl?: string) => runNodes(store, saltedGraph, clusterUrl)
+    const localDir = tempDir()
+    dirs.push(localDir)
+    const local = await runIt(countingStore(localDir).store)
+    const clustered = await runIt(countingStore(shared).store, url)
+    const vectors = (r: typeof local) => r.salted!.outputs.vectors as Vectors
+    expect(sameVectors(vectors(clustered), vectors(local))).toBe(true)
+    expect(Array.from(vectors(clustered).data.slice(0, 3))).toEqual([7, 7, 27])
+    expect(fs.readFileSync(path.join(clustered.folder!.dir, "dir", "salt.txt"), "utf8")).toBe("7")
+    expect(storedBy().map((l) => l.shard).sort()).toEqual(["salted#0", "salted#1", "salted#2", "salted#3", "salted#4"])
   })
 
   it("fails the run when a shard's stage fails on a runner, naming the shard, the runner and the error", async () => {

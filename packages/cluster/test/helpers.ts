@@ -147,6 +147,20 @@ export const runGraph = (store: ArtifactStore["Service"], n: number, rounds: num
     )
   )
 
+/** Runs any graph of the test plugin, in-process or on the cluster at `url`; returns every node's result. */
+export const runNodes = (store: ArtifactStore["Service"], spec: unknown, url?: string) =>
+  Effect.runPromise(
+    Effect.gen(function* () {
+      const plugin = yield* Effect.promise(() => Plugin.load(pluginUrl))
+      const g = yield* Graph.validate(spec, new Plugin.Registry([plugin]))
+      return (yield* Runner.run(g, {})).nodes
+    }).pipe(
+      Effect.provide(
+        url ? ClusterExecutor.layer({ url, ...fastTimings }).pipe(Layer.provideMerge(Layer.succeed(ArtifactStore, store))) : Layer.succeed(ArtifactStore, store)
+      )
+    )
+  )
+
 export const sameVectors = (a: Vectors, b: Vectors) =>
   a.dim === b.dim && a.count === b.count && Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)) && JSON.stringify(a.ids) === JSON.stringify(b.ids)
 

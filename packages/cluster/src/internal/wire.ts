@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto"
-import { type AnyStage, Plugin, type PortType, type StageTask, StageError } from "@embedflow/core"
+import { type AnyStage, Plugin, type StageTask, StageError } from "@embedflow/core"
 
 /** A task as it travels in a message: everything but its inputs (in the store) and scratch folder (made by the runner). */
 export type WireTask = Omit<StageTask, "inputs" | "scratchDir">
@@ -13,10 +13,6 @@ export const decodeTask = (json: string): WireTask => JSON.parse(json) as WireTa
 
 /** The store entry that holds a task's inputs: derived from the task key, which covers their content. */
 export const inputsKeyOf = (taskKey: string): string => createHash("sha256").update(`embedflow-cluster-inputs\0${taskKey}`).digest("hex")
-
-/** The ports among `ports` that `names` lists. */
-export const pickPorts = (ports: Readonly<Record<string, PortType.PortType<any>>>, names: ReadonlyArray<string>) =>
-  Object.fromEntries(names.map((n) => [n, ports[n]!])) as Record<string, PortType.PortType<any>>
 
 const stages = new Map<string, Promise<ReadonlyMap<string, AnyStage>>>()
 
