@@ -6,7 +6,7 @@ import type { ConfigError } from "effect/Config"
 import type { SocketServerError } from "effect/socket/SocketServer"
 import type { SqlError } from "effect/sql/SqlError"
 import { RunnerAddress } from "effect/cluster"
-import { type ClusterTimings, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
+import { type ClusterTimings, type KubernetesHealth, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
 import { type InputsLayout, partTypes, unpackInputs } from "./internal/inputs.js"
 import { decodeTask, errorText, stageOf, type WireTask } from "./internal/wire.js"
@@ -25,6 +25,11 @@ export interface WorkerOptions extends ClusterTimings {
   readonly listenHost?: string | undefined
   /** Shards this runner computes at once (default 1: a stage uses the cores through its own threads). */
   readonly concurrency?: number | undefined
+  /**
+   * Runners in Kubernetes: tell live runners from dead ones by pod readiness instead of pings (the pod's
+   * service account needs `get`/`list` on pods; `host` should be the pod IP). Not tested here.
+   */
+  readonly kubernetes?: KubernetesHealth | undefined
   /** Appends one JSON line per shard event (`started`, `stored`, `cached`, `failed`, `interrupted`) to this file. */
   readonly journal?: string | undefined
 }
@@ -116,7 +121,7 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerEr
     ...(options.listenHost !== undefined ? { runnerListenAddress: Option.some(RunnerAddress.make(options.listenHost, port)) } : {})
   }
   return entity.pipe(
-    Layer.provide(shardingLayer(false, config)),
+    Layer.provide(shardingLayer(false, config, options.kubernetes)),
     Layer.provide(sqlLayer(options.url)),
     Layer.provide(Layer.succeed(ArtifactStore, makeFileSystem(options.storeRoot))),
     Layer.tap(() => Effect.logInfo(`embedflow runner ${runner} on ${redactUrl(options.url)}, store ${options.storeRoot}`))

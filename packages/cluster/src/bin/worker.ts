@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE]
+// embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--k8s-namespace NS]
 // A runner process for `embedflow run --cluster URL`; stops gracefully on SIGINT/SIGTERM.
 import { parseArgs } from "node:util"
 import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Exit, Runtime } from "effect"
 import { runWorker } from "../Worker.js"
 
-const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S]"
+const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S] [--k8s-namespace NS] [--k8s-selector LABELS]"
 const seconds = { type: "string" } as const
 let values: ReturnType<typeof parse>["values"]
 function parse() {
@@ -23,6 +23,8 @@ function parse() {
       "lock-expiration": seconds,
       "message-poll": seconds,
       "health-check": seconds,
+      "k8s-namespace": { type: "string" },
+      "k8s-selector": { type: "string" },
       help: { type: "boolean" }
     },
     strict: true
@@ -63,7 +65,11 @@ NodeRuntime.runMain(
     lockRefreshSeconds: number("lock-refresh", values["lock-refresh"]),
     lockExpirationSeconds: number("lock-expiration", values["lock-expiration"]),
     messagePollSeconds: number("message-poll", values["message-poll"]),
-    healthCheckSeconds: number("health-check", values["health-check"])
+    healthCheckSeconds: number("health-check", values["health-check"]),
+    kubernetes:
+      values["k8s-namespace"] !== undefined || values["k8s-selector"] !== undefined
+        ? { namespace: values["k8s-namespace"], labelSelector: values["k8s-selector"] }
+        : undefined
   }),
   {
     // Stopped by SIGINT/SIGTERM (its shards released to the other runners): a clean exit, not 130.

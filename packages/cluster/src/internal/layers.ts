@@ -25,8 +25,23 @@ export const shardingConfigOf = (t: ClusterTimings = {}): Partial<ShardingConfig
 /** The PostgreSQL pool that holds the cluster's messages, replies, runners and shard locks. */
 export const sqlLayer = (url: string) => PgClient.layer({ url: Redacted.make(url), applicationName: "embedflow-cluster" })
 
-export const shardingLayer = <const ClientOnly extends boolean>(clientOnly: ClientOnly, config: Partial<ShardingConfig.ShardingConfig["Service"]>) =>
-  NodeClusterSocket.layer({ clientOnly, storage: "sql", shardingConfig: config })
+/** Kubernetes instead of pings to tell live runners from dead ones (pod readiness, read with the pod's service account). */
+export interface KubernetesHealth {
+  readonly namespace?: string | undefined
+  readonly labelSelector?: string | undefined
+}
+
+export const shardingLayer = <const ClientOnly extends boolean>(
+  clientOnly: ClientOnly,
+  config: Partial<ShardingConfig.ShardingConfig["Service"]>,
+  kubernetes?: KubernetesHealth
+) =>
+  NodeClusterSocket.layer({
+    clientOnly,
+    storage: "sql",
+    shardingConfig: config,
+    ...(kubernetes ? { runnerHealth: "k8s" as const, runnerHealthK8s: kubernetes } : {})
+  })
 
 /** `postgres://user:secret@host/db` → `postgres://user:***@host/db`, for logs. */
 export const redactUrl = (url: string): string => url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@")
