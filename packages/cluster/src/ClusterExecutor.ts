@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
+import * as path from "node:path"
 import { ArtifactStore, StageError, StageExecutor, type StageTask } from "@embedflow/core"
 import { Effect, Layer } from "effect"
 import { EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "effect/cluster"
@@ -42,7 +43,7 @@ export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecuto
         Effect.gen(function* () {
           const stage = yield* Effect.tryPromise({ try: () => stageOf(task.module, task.stage), catch: toStageError(task) })
           const inputsKey = inputsKeyOf(task.key)
-          const { layout, parts } = packInputs(stage.inputs, task.inputs)
+          const { layout, parts } = packInputs(stage.inputs, task.inputs, path.dirname(path.dirname(store.entryDir(inputsKey))))
           if (!(yield* store.has(inputsKey))) {
             const types = Object.fromEntries(Object.entries(parts).map(([part, p]) => [part, p.type]))
             const values = Object.fromEntries(Object.entries(parts).map(([part, p]) => [part, p.value]))

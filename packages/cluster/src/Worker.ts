@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as os from "node:os"
-import { ArtifactStore, makeFileSystem, makeTaskHost, StageError, type StageTask } from "@embedflow/core"
+import { ArtifactStore, type DirectoryRef, makeFileSystem, makeTaskHost, PortType, StageError, type StageTask } from "@embedflow/core"
 import { Effect, Layer, Option, Semaphore } from "effect"
 import type { ConfigError } from "effect/Config"
 import type { SocketServerError } from "effect/socket/SocketServer"
@@ -8,15 +8,19 @@ import type { SqlError } from "effect/sql/SqlError"
 import { RunnerAddress } from "effect/cluster"
 import { type ClusterTimings, type KubernetesHealth, redactUrl, shardingConfigOf, shardingLayer, sqlLayer } from "./internal/layers.js"
 import { manifestOf, shardName } from "./internal/manifest.js"
-import { type InputsLayout, partTypes, unpackInputs } from "./internal/inputs.js"
+import { folderEntries, type InputsLayout, partTypes, unpackInputs } from "./internal/inputs.js"
 import { decodeTask, errorText, stageOf, type WireTask } from "./internal/wire.js"
+import * as S3Store from "./S3Store.js"
+import type { S3StoreOptions } from "./S3Store.js"
 import { ShardEntity, ShardFailed } from "./ShardEntity.js"
 
 export interface WorkerOptions extends ClusterTimings {
   /** PostgreSQL URL of the cluster (the same one `embedflow run --cluster URL` uses). */
   readonly url: string
-  /** Root of the artifact store every runner and the run share (a shared file system). */
+  /** Root of the artifact store every runner and the run share (a shared file system), or this runner's local folder with `s3`. */
   readonly storeRoot: string
+  /** Share cache entries through an S3-compatible bucket instead of a shared file system. */
+  readonly s3?: Omit<S3StoreOptions, "localRoot"> | undefined
   /** Host name other runners and clients reach this runner at (default: `os.hostname()`). */
   readonly host?: string | undefined
   /** Port of this runner's socket server (default 34431). */
@@ -33,6 +37,9 @@ export interface WorkerOptions extends ClusterTimings {
   /** Appends one JSON line per shard event (`started`, `stored`, `cached`, `failed`, `interrupted`) to this file. */
   readonly journal?: string | undefined
 }
+
+/** Reads a folder input's entry by its key and port (only the folder's presence is checked by the format). */
+const FolderPort = PortType.directory("Folder")
 
 /** Why a runner could not start or stopped: bad sharding config, its port taken, PostgreSQL unreachable. */
 export type WorkerError = ConfigError | SocketServerError | SqlError
@@ -84,7 +91,12 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerEr
           const started = performance.now()
           const stage = yield* Effect.tryPromise({ try: () => stageOf(wire.module, wire.stage), catch: (e) => e })
           const layout = yield* Effect.try({ try: () => JSON.parse(payload.layout) as InputsLayout, catch: (e) => new Error(`a malformed inputs layout (${errorText(e)})`) })
-          const inputs = unpackInputs(layout, yield* store.read(payload.inputs, partTypes(stage.inputs, layout)))
+          const folders = new Map<string, DirectoryRef>()
+          for (const { entry, port } of folderEntries(layout)) {
+            const read = yield* store.read(entry, { [port]: FolderPort })
+            folders.set(`${entry}/${port}`, read[port] as DirectoryRef)
+          }
+          const inputs = unpackInputs(layout, yield* store.read(payload.inputs, partTypes(stage.inputs, layout)), folders)
           yield* Effect.acquireUseRelease(
             store.makeScratch(payload.key),
             (scratchDir) =>
@@ -123,8 +135,8 @@ export const workerLayer = (options: WorkerOptions): Layer.Layer<never, WorkerEr
   return entity.pipe(
     Layer.provide(shardingLayer(false, config, options.kubernetes)),
     Layer.provide(sqlLayer(options.url)),
-    Layer.provide(Layer.succeed(ArtifactStore, makeFileSystem(options.storeRoot))),
-    Layer.tap(() => Effect.logInfo(`embedflow runner ${runner} on ${redactUrl(options.url)}, store ${options.storeRoot}`))
+    Layer.provide(Layer.succeed(ArtifactStore, options.s3 ? S3Store.make({ ...options.s3, localRoot: options.storeRoot }) : makeFileSystem(options.storeRoot))),
+    Layer.tap(() => Effect.logInfo(`embedflow runner ${runner} on ${redactUrl(options.url)}, store ${options.s3 ? `s3 ${options.s3.endpoint}/${options.s3.bucket}/${options.s3.prefix ?? ""} (local ${options.storeRoot})` : options.storeRoot}`))
   )
 }
 

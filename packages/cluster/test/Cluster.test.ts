@@ -11,6 +11,7 @@ import {
   type RunnerProcess,
   runGraph,
   runNodes,
+  saltedGraph,
   sameVectors,
   startRunner,
   tempDir,
@@ -84,16 +85,6 @@ describe("a sharded graph on three runner processes and one PostgreSQL", () => {
 
   it("passes a folder input by its path (its cache entry stays whole) and a list input element by element", async () => {
     const { url, shared } = await cluster()
-    const saltedGraph = {
-      name: "salted",
-      seed: 1,
-      nodes: [
-        { id: "src", stage: "slow/source", params: { n: 23 } },
-        { id: "few", stage: "slow/source", params: { n: 4 } },
-        { id: "folder", stage: "slow/folder", params: { salt: 7 } },
-        { id: "salted", stage: "slow/salted", inputs: { texts: "src.texts", salt: "folder.dir", others: ["few.texts", "src.texts"] } }
-      ]
-    }
     const runIt = (store: ArtifactStore["Service"], clusterUrl?: string) => runNodes(store, saltedGraph, clusterUrl)
     const localDir = tempDir()
     dirs.push(localDir)

@@ -61,6 +61,9 @@ export const startRunner = async (options: {
   host?: string
   /** A command to run the runner under (`ip netns exec NAME`). */
   prefix?: ReadonlyArray<string>
+  /** More flags (`--s3-endpoint …`) and environment variables. */
+  args?: ReadonlyArray<string>
+  env?: Readonly<Record<string, string>>
 }): Promise<RunnerProcess> => {
   const port = await freePort()
   const journal = path.join(options.dir, `runner-${port}.jsonl`)
@@ -75,11 +78,12 @@ export const startRunner = async (options: {
     ...(t.lockRefreshSeconds ? ["--lock-refresh", String(t.lockRefreshSeconds)] : []),
     ...(t.lockExpirationSeconds ? ["--lock-expiration", String(t.lockExpirationSeconds)] : []),
     ...(t.messagePollSeconds ? ["--message-poll", String(t.messagePollSeconds)] : []),
-    ...(t.healthCheckSeconds ? ["--health-check", String(t.healthCheckSeconds)] : [])
+    ...(t.healthCheckSeconds ? ["--health-check", String(t.healthCheckSeconds)] : []),
+    ...(options.args ?? [])
   ]
   const out = fs.openSync(log, "a")
   const [command, ...prefix] = [...(options.prefix ?? []), process.execPath]
-  const child = spawn(command!, [...prefix, ...args], { cwd: packageDir, stdio: ["ignore", out, out] })
+  const child = spawn(command!, [...prefix, ...args], { cwd: packageDir, stdio: ["ignore", out, out], env: { ...process.env, ...options.env } })
   fs.closeSync(out)
   return {
     port,
@@ -124,8 +128,8 @@ export const graph = (n: number, rounds: number, failItem?: number) => ({
 })
 
 /** A store that records the node name of every entry written through it (the run's own writes). */
-export const countingStore = (root: string) => {
-  const store = makeFileSystem(root)
+export const countingStore = (root: string | ArtifactStore["Service"]) => {
+  const store = typeof root === "string" ? makeFileSystem(root) : root
   const writes: Array<string> = []
   return { writes, store: ArtifactStore.of({ ...store, write: (manifest, ports, values, options) => Effect.sync(() => writes.push(manifest.nodeId)).pipe(Effect.andThen(store.write(manifest, ports, values, options))) }) }
 }
@@ -146,6 +150,18 @@ export const runGraph = (store: ArtifactStore["Service"], n: number, rounds: num
       )
     )
   )
+
+/** A sharded stage with a folder input (another node's output) and a list input. */
+export const saltedGraph = {
+  name: "salted",
+  seed: 1,
+  nodes: [
+    { id: "src", stage: "slow/source", params: { n: 23 } },
+    { id: "few", stage: "slow/source", params: { n: 4 } },
+    { id: "folder", stage: "slow/folder", params: { salt: 7 } },
+    { id: "salted", stage: "slow/salted", inputs: { texts: "src.texts", salt: "folder.dir", others: ["few.texts", "src.texts"] } }
+  ]
+}
 
 /** Runs any graph of the test plugin, in-process or on the cluster at `url`; returns every node's result. */
 export const runNodes = (store: ArtifactStore["Service"], spec: unknown, url?: string) =>

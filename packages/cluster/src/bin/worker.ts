@@ -6,7 +6,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Cause, Exit, Runtime } from "effect"
 import { runWorker } from "../Worker.js"
 
-const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S] [--k8s-namespace NS] [--k8s-selector LABELS]"
+const usage = "usage: embedflow-cluster-worker --cluster URL --store DIR [--host H] [--port P] [--listen-host H] [--concurrency N] [--journal FILE] [--lock-refresh S] [--lock-expiration S] [--message-poll S] [--health-check S] [--k8s-namespace NS] [--k8s-selector LABELS] [--s3-endpoint URL --s3-bucket NAME [--s3-region R] [--s3-prefix P]] (S3 credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN)"
 const seconds = { type: "string" } as const
 let values: ReturnType<typeof parse>["values"]
 function parse() {
@@ -24,6 +24,10 @@ function parse() {
       "message-poll": seconds,
       "health-check": seconds,
       "k8s-namespace": { type: "string" },
+      "s3-endpoint": { type: "string" },
+      "s3-bucket": { type: "string" },
+      "s3-region": { type: "string" },
+      "s3-prefix": { type: "string" },
       "k8s-selector": { type: "string" },
       help: { type: "boolean" }
     },
@@ -53,10 +57,22 @@ if (!values.cluster || !values.store) {
   console.error(`--cluster and --store are required\n${usage}`)
   process.exit(2)
 }
+const s3 = (() => {
+  const endpoint = values["s3-endpoint"]
+  const bucket = values["s3-bucket"]
+  if (endpoint === undefined && bucket === undefined) return undefined
+  const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN: sessionToken } = process.env
+  if (!endpoint || !bucket || !accessKeyId || !secretAccessKey) {
+    console.error(`an S3 store needs --s3-endpoint, --s3-bucket, and AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment\n${usage}`)
+    process.exit(2)
+  }
+  return { endpoint, bucket, region: values["s3-region"], prefix: values["s3-prefix"], accessKeyId, secretAccessKey, sessionToken }
+})()
 NodeRuntime.runMain(
   runWorker({
     url: values.cluster,
     storeRoot: values.store,
+    s3,
     host: values.host,
     port: number("port", values.port),
     listenHost: values["listen-host"],
