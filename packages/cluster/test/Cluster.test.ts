@@ -70,7 +70,8 @@ describe("a sharded graph on three runner processes and one PostgreSQL", () => {
     console.log(`cluster run: ${((performance.now() - t0) / 1000).toFixed(1)} s; ${runners.map((r) => readJournal(r.journal).filter((l) => l.event === "stored").length).join(" + ")} shards`)
     expect(sameVectors(clustered, reference)).toBe(true)
     expectEachShardStoredOnce(writes)
-    for (const r of runners) expect(readJournal(r.journal).some((l) => l.event === "stored")).toBe(true)
+    // Spread: 18 shards on a hash ring of three runners (one runner left out: about 0.2 %; all on one: ~0).
+    expect(runners.filter((r) => readJournal(r.journal).some((l) => l.event === "stored")).length).toBeGreaterThanOrEqual(2)
     // The run cleared its messages and replies from PostgreSQL, and its inputs entries from the store.
     expect(psqlValue(url, "SELECT count(*) FROM cluster_messages WHERE entity_type = 'EmbedflowShard'")).toBe("0")
     expect(psqlValue(url, "SELECT count(*) FROM cluster_replies")).toBe("0")
