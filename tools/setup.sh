@@ -14,8 +14,9 @@ embedflow_use_node
 step "node $(node --version) ($(command -v node))"
 
 # 1. System packages (Debian): native build tools, faiss and BLAS for the faiss addons, and Chromium
-#    for the RAG example's browser test.
-apt_packages=(build-essential cmake libfaiss-dev libopenblas-dev patchelf chromium)
+#    for the RAG example's browser test, PostgreSQL for the cluster tests (tools/postgres.sh starts a
+#    throwaway server per test run; the package's own service is not used).
+apt_packages=(build-essential cmake libfaiss-dev libopenblas-dev patchelf chromium postgresql)
 missing=()
 for p in "${apt_packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

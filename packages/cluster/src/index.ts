@@ -1,0 +1,7 @@
+export * as ClusterExecutor from "./ClusterExecutor.js"
+export type { ClusterExecutorOptions } from "./ClusterExecutor.js"
+export { type JournalLine, runWorker, type WorkerError, type WorkerOptions, workerLayer } from "./Worker.js"
+export { RunShard, ShardDone, ShardEntity, ShardFailed } from "./ShardEntity.js"
+export type { ClusterTimings, KubernetesHealth } from "./internal/layers.js"
+export * as S3Store from "./S3Store.js"
+export type { S3StoreOptions } from "./S3Store.js"
