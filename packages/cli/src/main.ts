@@ -13,6 +13,7 @@ import { pluginsCommand } from "./commands/plugins.js"
 import { runCommand, UnknownNodeError } from "./commands/run.js"
 import { serveCommand } from "./commands/serve.js"
 import { validateCommand } from "./commands/validate.js"
+import { workerCommand } from "./commands/worker.js"
 import { type Io, processIo, Session } from "./Session.js"
 
 export { defaultGraphPath } from "./internal/options.js"
@@ -29,7 +30,7 @@ export const embedflow = Command.make("embedflow").pipe(
     { command: "embedflow run --help", description: "each command's options" },
     { command: "source <(embedflow --completions bash)", description: "shell completions (also zsh, fish, powershell)" }
   ]),
-  Command.withSubcommands([runCommand, validateCommand, graphCommand, gcCommand, pluginsCommand, newPluginCommand, evalCommand, serveCommand])
+  Command.withSubcommands([runCommand, validateCommand, graphCommand, gcCommand, pluginsCommand, newPluginCommand, evalCommand, serveCommand, workerCommand])
 )
 
 /** --help, --version and --completions on every command; no interactive wizard, no --log-level (nothing logs through Effect). */

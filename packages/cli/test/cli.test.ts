@@ -30,6 +30,25 @@ describe("embedflow CLI", () => {
     expect(second.errText()).toMatch(/0 computed, 2 cached/)
   })
 
+  it("runs nodes on worker threads with --workers, with the same outputs, progress and failures", async () => {
+    const inProcess = capture()
+    expect(await main(["run", fixture("threads.yaml"), "--store", await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-cli-"))], inProcess.io)).toBe(0)
+    expect(inProcess.text()).toMatch(/\| a thread \|\n\|---\|\n\| 0 \|/)
+    const threaded = capture()
+    expect(await main(["run", fixture("threads.yaml"), "--store", await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-cli-")), "--workers", "2"], threaded.io)).toBe(0)
+    const threads = [...threaded.text().matchAll(/\| (\d+) \|/g)].map((m) => Number(m[1]))
+    expect(threads).toHaveLength(2)
+    expect(threads.every((t) => t > 0)).toBe(true)
+
+    const ok = capture()
+    expect(await main(["run", fixture("ok.yaml"), "--store", await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-cli-")), "--workers", "auto"], ok.io)).toBe(0)
+    expect(ok.text()).toContain("| 10 |")
+    expect(ok.errText()).toMatch(/count: 5\/5 steps 100%/)
+    const failed = capture()
+    expect(await main(["run", fixture("fails.yaml"), "--store", await fs.mkdtemp(path.join(os.tmpdir(), "embedflow-cli-")), "--workers", "2"], failed.io)).toBe(1)
+    expect(failed.errText()).toContain("node 'count': failed at 3")
+  })
+
   it("exits 2 and lists every problem of an invalid graph", async () => {
     const c = capture()
     expect(await main(["validate", fixture("bad.yaml")], c.io)).toBe(2)

@@ -24,14 +24,15 @@ afterAll(() => Promise.all(tmp.map((d) => fs.rm(d, { recursive: true, force: tru
 
 /** Each command with every flag it takes (the help must list them all). */
 const commands: Record<string, ReadonlyArray<string>> = {
-  run: ["--default", "--store", "--force", "--concurrency", "--quiet", "--dry-run", "--explain"],
+  run: ["--default", "--store", "--force", "--concurrency", "--workers", "--cluster", "--shard-items", "--quiet", "--dry-run", "--explain"],
   validate: ["--default"],
   graph: ["--default", "--format"],
   gc: ["--store", "--keep-runs"],
   plugins: ["--json"],
   "new-plugin": [],
   eval: ["--model", "--tasks", "--output", "--onnx-file", "--quiet"],
-  serve: ["--model", "--host", "--port", "--max-batch-tokens", "--max-run-tokens", "--max-wait-ms", "--max-queue", "--max-body-bytes", "--threads", "--pooling", "--no-normalize"]
+  serve: ["--model", "--host", "--port", "--max-batch-tokens", "--max-run-tokens", "--max-wait-ms", "--max-queue", "--max-body-bytes", "--threads", "--pooling", "--no-normalize"],
+  worker: ["--cluster", "--store", "--host", "--port", "--listen-host", "--concurrency", "--journal", "--lock-refresh", "--lock-expiration", "--message-poll", "--health-check", "--k8s-namespace", "--k8s-selector", "--s3-endpoint", "--s3-bucket", "--s3-region", "--s3-prefix"]
 }
 
 describe("embedflow --help", () => {
@@ -74,6 +75,13 @@ describe("bad usage", () => {
     [["run", okGraph, "--concurrency", "zero"], /Invalid value for flag --concurrency: "zero"/],
     [["run", okGraph, "--concurrency", "0"], /Invalid value for flag --concurrency: "0"\. Expected: a positive integer/],
     [["run", okGraph, "--store"], /Missing value for flag --store/],
+    [["run", okGraph, "--workers", "two"], /Invalid value for flag --workers: "two"\. Expected: expected a non-negative integer or 'auto'/],
+    [["run", okGraph, "--workers", "2", "--cluster", "postgres://127.0.0.1:1/x"], /'run' takes --workers or --cluster, not both/],
+    [["run", okGraph, "--shard-items", "0"], /Invalid value for flag --shard-items: "0"\. Expected: a positive integer/],
+    [["worker"], /Missing required flag: --cluster/],
+    [["worker", "--cluster", "postgres://127.0.0.1:1/x", "--port", "0"], /Invalid value for flag --port: "0"\. Expected: a positive integer/],
+    [["worker", "--cluster", "postgres://127.0.0.1:1/x", "--lock-expiration", "-1"], /Invalid value for flag --lock-expiration: "-1"/],
+    [["worker", "--cluster", "postgres://127.0.0.1:1/x", "--s3-bucket", "b"], /an S3 store needs --s3-endpoint, --s3-bucket/],
     [["run"], /'run' needs a graph file \(or --default\)/],
     [["run", "--default", okGraph], /'run' takes a graph file or --default, not both/],
     [["run", okGraph, "extra.yaml"], /Unexpected positional argument: "extra\.yaml"/],
