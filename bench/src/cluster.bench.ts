@@ -26,7 +26,8 @@ const items = Number(process.argv[3] ?? 256)
 const repo = path.resolve(import.meta.dirname, "../..")
 const pluginUrl = pathToFileURL(path.join(import.meta.dirname, "clusterPlugin.ts")).href
 const postgresScript = path.join(repo, "tools/postgres.sh")
-const workerScript = path.join(repo, "packages/cluster/src/bin/worker.ts")
+// The runners are what a user starts: `embedflow worker --cluster URL` (from source, like the rest of the bench).
+const cliScript = path.join(repo, "packages/cli/src/bin.ts")
 const timings = { lockRefreshSeconds: 2, lockExpirationSeconds: 8, messagePollSeconds: 2, healthCheckSeconds: 5 }
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-cluster-bench-"))
@@ -76,7 +77,7 @@ const startRunner = async (url: string, store: string) => {
   const log = fs.openSync(path.join(tmp, `runner-${port}.log`), "a")
   const flags = Object.entries({ "lock-refresh": timings.lockRefreshSeconds, "lock-expiration": timings.lockExpirationSeconds, "message-poll": timings.messagePollSeconds, "health-check": timings.healthCheckSeconds }).flatMap(([k, v]) => [`--${k}`, String(v)])
   children.push(
-    spawn(process.execPath, ["--conditions=source", "--import", "tsx", workerScript, "--cluster", url, "--store", store, "--host", "127.0.0.1", "--port", String(port), ...flags], { stdio: ["ignore", log, log] })
+    spawn(process.execPath, ["--conditions=source", "--import", "tsx", cliScript, "worker", "--cluster", url, "--store", store, "--host", "127.0.0.1", "--port", String(port), ...flags], { stdio: ["ignore", log, log] })
   )
 }
 

@@ -51,7 +51,7 @@ export interface RunnerProcess {
 const exited = (child: ChildProcess) =>
   new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())))
 
-/** A runner process (src/bin/worker.ts under tsx, as `embedflow-cluster-worker` would run). */
+/** A runner process: `embedflow worker --cluster URL …`, the CLI from source under tsx, as a user starts one. */
 export const startRunner = async (options: {
   url: string
   store: string
@@ -73,7 +73,8 @@ export const startRunner = async (options: {
     "--conditions=source",
     "--import",
     "tsx",
-    path.join(packageDir, "src/bin/worker.ts"),
+    path.join(packageDir, "../cli/src/bin.ts"),
+    "worker",
     ...["--cluster", options.url, "--store", options.store, "--host", options.host ?? "127.0.0.1", "--port", String(port), "--journal", journal],
     ...(t.lockRefreshSeconds ? ["--lock-refresh", String(t.lockRefreshSeconds)] : []),
     ...(t.lockExpirationSeconds ? ["--lock-expiration", String(t.lockExpirationSeconds)] : []),
