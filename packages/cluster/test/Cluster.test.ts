@@ -1,10 +1,15 @@
+import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import type { ArtifactStore, Vectors } from "@embedflow/core"
+import { fileURLToPath } from "node:url"
+import { promisify } from "node:util"
+import { ArtifactFormat, type ArtifactStore, type Vectors } from "@embedflow/core"
 import { afterEach, beforeAll, describe, expect, inject, it } from "vitest"
 import {
   countingStore,
   freshDatabase,
+  graph,
+  pluginUrl,
   psqlValue,
   readJournal,
   restartPostgres,
@@ -61,7 +66,22 @@ const expectEachShardStoredOnce = (runWrites: ReadonlyArray<string>) => {
   expect(runWrites.filter((w) => /^embed#\d+$/.test(w))).toEqual([])
 }
 
+const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), "../../cli/src/bin.ts")
+
 describe("a sharded graph on three runner processes and one PostgreSQL", () => {
+  it("runs from the CLI as a user would: embedflow worker ×3, embedflow run --cluster URL", async () => {
+    const { dir, url, shared } = await cluster()
+    const file = path.join(dir, "graph.json")
+    fs.writeFileSync(file, JSON.stringify({ ...graph(N, ROUNDS), plugins: [fileURLToPath(pluginUrl)] }))
+    const { stdout } = await promisify(execFile)(process.execPath, ["--conditions=source", "--import", "tsx", cli, "run", file, "--cluster", url, "--store", shared, "--quiet"], {
+      timeout: 180_000
+    })
+    const runDir = /run log and outputs: (.+)/.exec(stdout)![1]!
+    const vectors = await ArtifactFormat.vectors.read(path.join(runDir, "outputs", "embed"), "vectors")
+    expect(sameVectors(vectors, reference)).toBe(true)
+    expect(storedBy().map((l) => l.shard).sort()).toEqual([...SHARDS].sort())
+  })
+
   it("equals the in-process output, bit for bit, with the shards spread over the runners", async () => {
     const { url, shared } = await cluster()
     const { store, writes } = countingStore(shared)
