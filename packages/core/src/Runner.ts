@@ -8,6 +8,7 @@ import * as Plan from "./Plan.js"
 import type { RunEvent, RunEventListener } from "./RunEvent.js"
 import type { Ports } from "./Stage.js"
 import * as Shards from "./Shards.js"
+import { messageOf } from "./internal/causeMessage.js"
 import { StageError } from "./StageError.js"
 import { StageExecutor } from "./StageExecutor.js"
 import { executeTask, type ShardInfo, type StageTask, type TaskEventSink } from "./StageTask.js"
@@ -61,13 +62,6 @@ type Outputs = Readonly<Record<string, unknown>>
 
 const now = () => new Date().toISOString()
 
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  if (error instanceof StageError) return error.message
-  if (Schema.isSchemaError(error)) return error.message
-  if (error instanceof Error) return error.message || error.name
-  return typeof error === "object" && error && "message" in error ? String(error.message) : String(error)
-}
 
 const isNodeFailure = (u: unknown): u is NodeFailure =>
   !!u && typeof u === "object" && typeof (u as NodeFailure).nodeId === "string" && typeof (u as NodeFailure).skipped === "boolean"

@@ -2,6 +2,7 @@ import * as path from "node:path"
 import { Cause, Effect, Schema } from "effect"
 import type { AnyStage } from "./Stage.js"
 import { StageContext } from "./StageContext.js"
+import { messageOf } from "./internal/causeMessage.js"
 import { StageError } from "./StageError.js"
 
 /** Where a shard lies in the input it was cut from. */
@@ -49,13 +50,6 @@ export type TaskEvent =
 
 export type TaskEventSink = (event: TaskEvent) => Effect.Effect<void>
 
-const messageOf = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  if (error instanceof StageError) return error.message
-  if (Schema.isSchemaError(error)) return error.message
-  if (error instanceof Error) return error.message || error.name
-  return typeof error === "object" && error && "message" in error ? String(error.message) : String(error)
-}
 
 /**
  * Runs `stage` for `task` with a StageContext built from the task; any failure becomes a StageError
