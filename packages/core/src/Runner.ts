@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { Cause, Data, Deferred, Effect, Layer, Schema } from "effect"
+import { Cause, Data, Deferred, Effect, Layer } from "effect"
 import { type ArtifactCorruptError, type ArtifactError, ArtifactStore, type Manifest, type RunFolder } from "./ArtifactStore.js"
 import { edgesOf, type Graph } from "./Graph.js"
 import { deriveSeed } from "./internal/canonicalJson.js"
