@@ -34,7 +34,8 @@ install() {
 }
 
 free_port() {
-  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+  # process.stdout.write, not console.log: under FORCE_COLOR (nx, vitest) console.log colours numbers.
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{process.stdout.write(s.address().port+"\n");s.close()})'
 }
 
 start_server() {
