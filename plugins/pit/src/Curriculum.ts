@@ -5,7 +5,7 @@
  *   continued-pretraining  test docs
  *   instruction-tuning     train + test docs, then train QA           (continued pre-training + IT)
  *   mixed                  train docs + train QA + test docs, shuffled together
- *   pit                    each train doc's QA followed by the doc, then test docs   (Pre-Instruction-Tuning)
+ *   pit                    each train doc's QA (seeded order) followed by the doc, then test docs   (Pre-Instruction-Tuning)
  *   pit-qa-only            train QA, then test docs
  *   pit-qa-then-docs       train QA, then train docs, then test docs
  *
