@@ -83,7 +83,7 @@ export const trainLm = Stage.make({
     intermediateSize: withDefault(PositiveInt, 128),
     maxPositions: Params.describe(withDefault(PositiveInt, 128), "Context length: training sequences are packed up to it; k-shot prompts must fit in it."),
     batchSize: Params.describe(withDefault(PositiveInt, 2), "Packed sequences per step."),
-    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of the first phase (training from scratch)."),
+    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of every phase (the later ones too unless continuationLr is set)."),
     continuationLr: Schema.optionalKey(Params.describe(PositiveNumber, "Peak learning rate of the later phases (continuing from the trained model); default: lr, one schedule for every phase.")),
     weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
