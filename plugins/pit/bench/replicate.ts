@@ -29,16 +29,19 @@ for (const method of values.from ? [] : chosen) {
     const r = runReplication(method, seed, settings)
     const { report: _report, ...saved } = r
     runs.push(saved)
-    console.log(`${method}\tseed ${seed}\tEM ${r.exactMatch.toFixed(1)}\t${JSON.stringify(Object.fromEntries(Object.entries(r.byRelation).map(([k, v]) => [k, Math.round(v)])))}\ttrain ${r.trainSeconds.toFixed(1)} s (cpu ${r.trainCpuSeconds.toFixed(1)} s)\teval ${r.evalSeconds.toFixed(1)} s`)
+    console.log(`${method}\tseed ${seed}\tEM ${r.exactMatch.toFixed(1)}\t${JSON.stringify(Object.fromEntries(Object.entries(r.byRelation).map(([k, v]) => [k, Math.round(v)])))}\ttest docs ppl ${r.testDocs.perplexity.toFixed(2)} recall ${r.testDocs.factRecall.toFixed(0)} %\ttokens ${r.trainTokens} (test docs ${r.testDocTokens})\ttrain ${r.trainSeconds.toFixed(1)} s (cpu ${r.trainCpuSeconds.toFixed(1)} s)\teval ${r.evalSeconds.toFixed(1)} s`)
   }
 }
 const mean = (xs: Array<number>) => xs.reduce((a, b) => a + b, 0) / xs.length
 const sd = (xs: Array<number>) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / Math.max(1, xs.length - 1))
-console.log("\n| method | test QA EM % (mean ± sd) | per seed | train wall s / run | train CPU s / run |\n|---|---|---|---|---|")
+console.log("\n| method | test QA EM % (mean ± sd) | per seed | test-doc perplexity | test-doc fact recall % | tokens trained (test docs) | train wall s / run | train CPU s / run |\n|---|---|---|---|---|---|---|---|")
 for (const method of chosen) {
   const of = runs.filter((r) => r.method === method).sort((a, b) => a.seed - b.seed)
   if (of.length === 0) continue
   const em = of.map((r) => r.exactMatch)
-  console.log(`| ${method} | ${mean(em).toFixed(1)} ± ${sd(em).toFixed(1)} | ${em.map((x) => x.toFixed(0)).join(" / ")} | ${mean(of.map((r) => r.trainSeconds)).toFixed(0)} | ${mean(of.map((r) => r.trainCpuSeconds)).toFixed(0)} |`)
+  const tokens = `${Math.round(mean(of.map((r) => r.trainTokens)))} (${Math.round(mean(of.map((r) => r.testDocTokens)))})`
+  console.log(
+    `| ${method} | ${mean(em).toFixed(1)} ± ${sd(em).toFixed(1)} | ${em.map((x) => x.toFixed(0)).join(" / ")} | ${mean(of.map((r) => r.testDocs.perplexity)).toFixed(2)} | ${mean(of.map((r) => r.testDocs.factRecall)).toFixed(0)} | ${tokens} | ${mean(of.map((r) => r.trainSeconds)).toFixed(0)} | ${mean(of.map((r) => r.trainCpuSeconds)).toFixed(0)} |`
+  )
 }
 if (values.json) fs.writeFileSync(values.json, JSON.stringify(runs, null, 1))

@@ -5,13 +5,14 @@
  *   continued-pretraining  test docs
  *   instruction-tuning     train + test docs, then train QA           (continued pre-training + IT)
  *   mixed                  train docs + train QA + test docs, shuffled together
- *   pit                    each train doc's QA followed by the doc, then test docs   (Pre-Instruction-Tuning)
+ *   pit                    each train doc's QA (seeded order) followed by the doc, then test docs   (Pre-Instruction-Tuning)
  *   pit-qa-only            train QA, then test docs
  *   pit-qa-then-docs       train QA, then train docs, then test docs
  *
  * A training unit is a list of segments; only `scored` segments contribute to the next-token loss
  * (whole documents; the answer of a QA pair, not its question).
  */
+import { Rng } from "@embedflow/tensor"
 import { type Document, type QaPair } from "./Biographies.js"
 
 export const methods = ["continued-pretraining", "instruction-tuning", "mixed", "pit", "pit-qa-only", "pit-qa-then-docs"] as const
@@ -40,7 +41,18 @@ export interface CurriculumEpochs {
   readonly documentEpochs: number
   /** Epochs of the first (pre-instruction-tuning / instruction-tuning) phases. */
   readonly instructionEpochs: number
+  /** PIT's unit: a document's questions then the document (default), or the document then its questions. */
+  readonly pitLayout?: PitLayout
+  /**
+   * Seed of the order of each document's questions in a PIT unit. Without it they follow the
+   * relation order, the same for every person, and a model learns "a city question follows a
+   * birth-date answer" — a cue that k-shot prompts (demonstrations about other people) break.
+   */
+  readonly qaOrderSeed?: number
 }
+
+export const pitLayouts = ["questions-first", "document-first"] as const
+export type PitLayout = (typeof pitLayouts)[number]
 
 /** The QA format shared by training and the k-shot prompt; the answer ends with the separator. */
 export const questionPrefix = (question: string) => `Question : ${question} Answer :`
@@ -60,10 +72,10 @@ export const qaUnit = (q: QaPair): Unit => ({ id: `qa:${q.id}`, segments: qaSegm
  * documents"), so under causal attention an answer cannot be copied from its document and must be
  * recalled; the document that follows is then encoded knowing how its facts are asked for.
  */
-export const interleavedUnit = (d: Document, qa: ReadonlyArray<QaPair>): Unit => ({
-  id: `qa+doc:${d.id}`,
-  segments: [...qa.flatMap(qaSegments), ...documentUnit(d).segments]
-})
+export const interleavedUnit = (d: Document, qa: ReadonlyArray<QaPair>, layout: PitLayout = "questions-first"): Unit =>
+  layout === "questions-first"
+    ? { id: `qa+doc:${d.id}`, segments: [...qa.flatMap(qaSegments), ...documentUnit(d).segments] }
+    : { id: `doc+qa:${d.id}`, segments: [...documentUnit(d).segments, ...qa.flatMap(qaSegments)] }
 
 export interface CurriculumInputs {
   readonly trainDocs: ReadonlyArray<Document>
@@ -92,12 +104,16 @@ export const buildCurriculum = (method: Method, data: CurriculumInputs, epochs: 
     case "pit": {
       const byDoc = new Map<string, Array<QaPair>>()
       for (const q of data.trainQa) byDoc.set(q.docId, [...(byDoc.get(q.docId) ?? []), q])
+      if (epochs.qaOrderSeed !== undefined) {
+        const rng = new Rng(epochs.qaOrderSeed)
+        for (const d of data.trainDocs) byDoc.set(d.id, rng.shuffle(byDoc.get(d.id) ?? []))
+      }
       const missing = data.trainQa.filter((q) => !data.trainDocs.some((d) => d.id === q.docId))
       if (missing.length > 0) throw new RangeError(`buildCurriculum(pit): QA "${missing[0]!.id}" names document "${missing[0]!.docId}", which is not among the train docs`)
       return {
         method,
         phases: [
-          { name: "pre-instruction-tuning (train QA of a doc, then the doc)", epochs: epochs.instructionEpochs, units: data.trainDocs.map((d) => interleavedUnit(d, byDoc.get(d.id) ?? [])) },
+          { name: epochs.pitLayout === "document-first" ? "pre-instruction-tuning (a train doc, then its QA)" : "pre-instruction-tuning (train QA of a doc, then the doc)", epochs: epochs.instructionEpochs, units: data.trainDocs.map((d) => interleavedUnit(d, byDoc.get(d.id) ?? [], epochs.pitLayout)) },
           learnTestDocs
         ]
       }

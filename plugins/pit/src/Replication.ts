@@ -6,6 +6,7 @@
 import { type BiographyOptions, makeBiographies } from "./Biographies.js"
 import { buildCurriculum, type CurriculumEpochs, type Method } from "./Curriculum.js"
 import { trainCausalLm, type TrainOptions } from "./CausalLmTrainer.js"
+import { documentRecall, type DocumentRecallReport } from "./DocumentRecall.js"
 import { evaluateKShot, type KShotReport } from "./KShotQa.js"
 import { vocabularyTexts } from "./Vocabulary.js"
 import { WordTokenizer } from "./WordTokenizer.js"
@@ -22,7 +23,7 @@ export const defaultSettings: ReplicationSettings = {
   epochs: { documentEpochs: 80, instructionEpochs: 80 },
   train: {
     hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 128, maxPositions: 128,
-    batchSize: 2, lr: 1e-2, continuationLr: 1e-3, weightDecay: 0.01, warmupRatio: 0.05
+    batchSize: 2, lr: 1e-2, weightDecay: 0.01, warmupRatio: 0.05
   },
   k: 5
 }
@@ -36,19 +37,31 @@ export interface ReplicationRun {
   /** CPU time (user + system, all threads) of the training: meaningful on a shared machine. */
   readonly trainCpuSeconds: number
   readonly evalSeconds: number
+  /** Memorization of the test documents at the end of training (perplexity, fact recall). */
+  readonly testDocs: DocumentRecallReport
+  /** Tokens trained on (every epoch of every phase), and of those the test documents' tokens. */
+  readonly trainTokens: number
+  readonly testDocTokens: number
   readonly report: KShotReport
 }
 
 export const runReplication = (method: Method, seed: number, settings: ReplicationSettings = defaultSettings): ReplicationRun => {
   const data = makeBiographies({ ...settings.data, seed })
-  const curriculum = buildCurriculum(method, data, settings.epochs)
+  // The data seed also orders each document's questions in PIT units.
+  const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })
   // The same vocabulary for every method: the words of all the data (no facts leak through ids).
   const tokenizer = WordTokenizer.fromTexts(vocabularyTexts(data))
   const started = performance.now()
   const cpu = process.cpuUsage()
-  const { model } = trainCausalLm(curriculum, tokenizer, { ...settings.train, seed })
+  const { model, phases } = trainCausalLm(curriculum, tokenizer, { ...settings.train, seed })
   const trained = performance.now()
   const cpuUsed = process.cpuUsage(cpu)
+  const testDocIds = new Set(data.testDocs.map((d) => `doc:${d.id}`))
+  const testDocTokens = curriculum.phases.reduce(
+    (a, p) => a + p.epochs * p.units.filter((u) => testDocIds.has(u.id)).reduce((b, u) => b + u.segments.reduce((c, s) => c + tokenizer.encode(s.text).length, 0), 0),
+    0
+  )
+  const testDocs = documentRecall(model, tokenizer, data.testDocs, data.testQa)
   const report = evaluateKShot(model, tokenizer, data.testQa, data.trainQa, { k: settings.k, seed: seed + 7, maxNewTokens: 8, batchSize: 64 })
   return {
     method,
@@ -58,6 +71,9 @@ export const runReplication = (method: Method, seed: number, settings: Replicati
     trainSeconds: (trained - started) / 1000,
     trainCpuSeconds: (cpuUsed.user + cpuUsed.system) / 1e6,
     evalSeconds: (performance.now() - trained) / 1000,
+    testDocs,
+    trainTokens: phases.reduce((a, p) => a + p.tokensPerEpoch * p.epochs, 0),
+    testDocTokens,
     report
   }
 }

@@ -4,7 +4,7 @@ import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { makeBiographies } from "./Biographies.js"
 import { trainCausalLm } from "./CausalLmTrainer.js"
-import { buildCurriculum, methods } from "./Curriculum.js"
+import { buildCurriculum, methods, pitLayouts } from "./Curriculum.js"
 import { evaluateKShot } from "./KShotQa.js"
 import { loadModelFolder, saveModelFolder } from "./ModelFolder.js"
 import { CurriculumPort, QaPairs } from "./PitPorts.js"
@@ -43,13 +43,15 @@ export const biographies = Stage.make({
 
 export const curriculum = Stage.make({
   name: "pit/curriculum",
-  version: "2",
+  version: "3",
   description:
-    "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (each train doc's QA then the doc, then test docs), QA-only PIT, QA then docs",
+    "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (each train doc's QA in a seeded order, then the doc; then test docs), QA-only PIT, QA then docs",
   params: Schema.Struct({
     method: Schema.Literals(methods),
     documentEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs over the documents to learn (and the baselines' document phases)."),
-    instructionEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs of the (pre-)instruction-tuning phases.")
+    instructionEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs of the (pre-)instruction-tuning phases."),
+    pitLayout: Params.describe(withDefault(Schema.Literals(pitLayouts), "questions-first"), "PIT's unit: a document's questions then the document, or the document then its questions."),
+    seed: Schema.optionalKey(Params.describe(NonNegativeInt, "Seed of the order of each document's questions in PIT units (default: the node's seed)."))
   }),
   inputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts },
   outputs: { curriculum: CurriculumPort },
@@ -57,7 +59,12 @@ export const curriculum = Stage.make({
     Effect.gen(function* () {
       const ctx = yield* StageContext
       const built = yield* attempt(ctx.nodeId, `cannot build the "${params.method}" curriculum`, () =>
-        buildCurriculum(params.method, inputs, { documentEpochs: params.documentEpochs, instructionEpochs: params.instructionEpochs })
+        buildCurriculum(params.method, inputs, {
+          documentEpochs: params.documentEpochs,
+          instructionEpochs: params.instructionEpochs,
+          pitLayout: params.pitLayout,
+          qaOrderSeed: params.seed ?? ctx.seed
+        })
       )
       for (const p of built.phases) yield* ctx.log(`${p.name}: ${p.units.length} units x ${p.epochs} epochs`)
       return { curriculum: built }
@@ -66,7 +73,7 @@ export const curriculum = Stage.make({
 
 export const trainLm = Stage.make({
   name: "pit/train-lm",
-  version: "2",
+  version: "3",
   description:
     "trains a small GPT from scratch on a curriculum with the tensor engine (word-level tokenizer, packed sequences, next-token loss on documents and answer tokens only, seeded shuffles, AdamW + cosine per phase)",
   params: Schema.Struct({
@@ -76,8 +83,8 @@ export const trainLm = Stage.make({
     intermediateSize: withDefault(PositiveInt, 128),
     maxPositions: Params.describe(withDefault(PositiveInt, 128), "Context length: training sequences are packed up to it; k-shot prompts must fit in it."),
     batchSize: Params.describe(withDefault(PositiveInt, 2), "Packed sequences per step."),
-    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of the first phase (training from scratch)."),
-    continuationLr: Params.describe(withDefault(PositiveNumber, 1e-3), "Peak learning rate of the later phases (continuing from the trained model)."),
+    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of every phase (the later ones too unless continuationLr is set)."),
+    continuationLr: Schema.optionalKey(Params.describe(PositiveNumber, "Peak learning rate of the later phases (continuing from the trained model); default: lr, one schedule for every phase.")),
     weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
     seed: Schema.optionalKey(NonNegativeInt)
@@ -107,8 +114,8 @@ export const trainLm = Stage.make({
 
 export const evaluateQa = Stage.make({
   name: "pit/evaluate-qa",
-  version: "1",
-  description: "k-shot closed-book QA with greedy decoding; exact match (%) of the answers, overall and per relation",
+  version: "2",
+  description: "k-shot closed-book QA with greedy decoding until <sep>, '.' or ','; exact match (%) of the answers, overall and per relation",
   params: Schema.Struct({
     k: Params.describe(withDefault(NonNegativeInt, 5), "Demonstrations per question (the PIT paper: 5)."),
     maxNewTokens: withDefault(PositiveInt, 8),

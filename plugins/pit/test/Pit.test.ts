@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { encodeUnit, packUnits } from "../src/CausalLmTrainer.js"
 import { greedyContinuations } from "../src/GreedyDecoding.js"
-import { Biographies, buildCurriculum, exactMatch, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
+import { answerStopWords, Biographies, buildCurriculum, trainCausalLm, documentLoss, documentRecall, exactMatch, factPrompts, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
 import { Rng } from "@embedflow/tensor"
 
 describe("exact match", () => {
@@ -65,6 +65,89 @@ describe("curricula", () => {
     for (const s of unit.segments.slice(0, -1)) expect(data.trainDocs[0]!.text.includes(s.text)).toBe(false)
     expect(second!.units.map((u) => u.id)).toEqual(data.testDocs.map((d) => `doc:${d.id}`))
   })
+
+  it("with a seed, each PIT unit asks its document's questions in a seeded order (a permutation, not the same for every person)", () => {
+    const questionsOf = (c: ReturnType<typeof buildCurriculum>) =>
+      c.phases[0]!.units.map((u) => u.segments.filter((s) => !s.scored).map((s) => s.text))
+    const plain = questionsOf(buildCurriculum("pit", data, epochs))
+    const shuffled = questionsOf(buildCurriculum("pit", data, { ...epochs, qaOrderSeed: 4 }))
+    expect(questionsOf(buildCurriculum("pit", data, { ...epochs, qaOrderSeed: 4 }))).toEqual(shuffled)
+    shuffled.forEach((qs, i) => expect([...qs].sort()).toEqual([...plain[i]!].sort()))
+    // Relation order of the first question differs between people (4 people, 5 relations each).
+    const firstRelation = shuffled.map((qs, i) => plain[i]!.indexOf(qs[0]!))
+    expect(firstRelation.every((r) => r >= 0)).toBe(true)
+    expect(new Set(firstRelation).size).toBeGreaterThan(1)
+    expect(shuffled).not.toEqual(plain)
+  })
+
+  it("the document-first PIT layout puts the document before its questions", () => {
+    const unit = buildCurriculum("pit", data, { ...epochs, pitLayout: "document-first" }).phases[0]!.units[0]!
+    expect(unit.id).toBe(`doc+qa:${data.trainDocs[0]!.id}`)
+    expect(unit.segments[0]!.text).toBe(`${data.trainDocs[0]!.text} <sep>`)
+    expect(unit.segments.map((s) => s.scored)).toEqual([true, false, true, false, true, false, true, false, true, false, true])
+  })
+})
+
+describe("trainer", () => {
+  it("reports each phase's tokens per epoch and calls onPhaseEnd after each phase with the model", () => {
+    const data = Biographies.makeBiographies({ trainPeople: 3, testPeople: 2, templates: 2, seed: 3 })
+    const curriculum = buildCurriculum("pit", data, { documentEpochs: 1, instructionEpochs: 1, qaOrderSeed: 1 })
+    const tokenizer = WordTokenizer.fromTexts(curriculum.phases.flatMap((p) => p.units.flatMap((u) => u.segments.map((s) => s.text))))
+    const ended: Array<number> = [], seen: Array<Gpt2Decoder> = []
+    const { model, phases } = trainCausalLm(curriculum, tokenizer, {
+      hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 64, batchSize: 2, lr: 1e-3, weightDecay: 0, warmupRatio: 0, seed: 1,
+      onPhaseEnd: (i, m) => {
+        ended.push(i)
+        seen.push(m)
+      }
+    })
+    expect(ended).toEqual([0, 1])
+    expect(seen.every((m) => m === model)).toBe(true)
+    curriculum.phases.forEach((p, i) => {
+      const encoded = p.units.map((u) => encodeUnit(tokenizer, u, 63))
+      expect(phases[i]!.tokensPerEpoch).toBe(encoded.reduce((a, u) => a + u.ids.length, 0))
+      expect(phases[i]!.scoredTokensPerEpoch).toBe(encoded.reduce((a, u) => a + u.targets.filter((t) => t === 1).length, 0))
+    })
+    // Test documents are scored whole; PIT units score answers and the document only.
+    expect(phases[1]!.scoredTokensPerEpoch).toBe(phases[1]!.tokensPerEpoch)
+    expect(phases[0]!.scoredTokensPerEpoch).toBeLessThan(phases[0]!.tokensPerEpoch)
+  })
+})
+
+describe("document recall", () => {
+  const data = Biographies.makeBiographies({ trainPeople: 2, testPeople: 3, templates: 4, seed: 9 })
+  const tokenizer = WordTokenizer.fromTexts([...data.testDocs.map((d) => d.text), "<sep>"])
+
+  it("each fact's prompt is its document up to the value, which comes next", () => {
+    const facts = factPrompts(data.testDocs, data.testQa)
+    expect(facts.length).toBe(15)
+    facts.forEach((f, i) => {
+      const doc = data.testDocs.find((d) => d.id === data.testQa[i]!.docId)!.text
+      expect(doc.startsWith(`${f.prompt} ${f.value} `)).toBe(true)
+    })
+    expect(() => factPrompts(data.testDocs, [{ ...data.testQa[0]!, answer: "Atlantis" }])).toThrow(`document "${data.testQa[0]!.docId}" does not state ${data.testQa[0]!.relation} = "Atlantis"`)
+  })
+
+  it("documentLoss is the mean next-token loss over the documents' tokens, as a log-softmax by hand gives", () => {
+    const model = Gpt2Decoder.random({ vocabSize: tokenizer.size, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 64, layerNormEps: 1e-5 }, 2, 0.3)
+    let sum = 0, count = 0
+    for (const d of data.testDocs) {
+      const ids = [2, ...tokenizer.encode(d.text)]
+      const batch = { inputIds: Int32Array.from(ids), batch: 1, seqLen: ids.length }
+      const logits = model.logits(model.forward(batch))
+      for (let t = 0; t + 1 < ids.length; t++) {
+        const row = Array.from(logits.data.subarray(t * logits.cols, (t + 1) * logits.cols))
+        const max = Math.max(...row)
+        const logZ = max + Math.log(row.reduce((a, x) => a + Math.exp(x - max), 0))
+        sum += logZ - row[ids[t + 1]!]!
+        count++
+      }
+    }
+    expect(documentLoss(model, tokenizer, data.testDocs, 2)).toBeCloseTo(sum / count, 4)
+    const recall = documentRecall(model, tokenizer, data.testDocs, data.testQa)
+    expect(recall.facts).toBe(15)
+    expect(recall.perplexity).toBeCloseTo(Math.exp(sum / count), 3)
+  })
 })
 
 describe("tokenizer, packing and the model folder", () => {
@@ -103,6 +186,22 @@ describe("tokenizer, packing and the model folder", () => {
     const prompts = ["Question : Where ? Answer :", "Lima is"]
     const before = greedyContinuations(model, tokenizer, prompts, { maxNewTokens: 5, batchSize: 1 })
     expect(greedyContinuations(loaded.model, loaded.tokenizer, prompts, { maxNewTokens: 5, batchSize: 2 })).toEqual(before)
+  })
+
+  it("greedy decoding stops before a stop word, and k-shot QA stops at '.' and ',' as lm-evaluation-harness does for closed-book QA", () => {
+    const model = Gpt2Decoder.random({ vocabSize: tokenizer.size, hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 32, layerNormEps: 1e-5 }, 5, 0.5)
+    const prompts = ["Question : Where ? Answer :", "Lima is", "Peru"]
+    const free = greedyContinuations(model, tokenizer, prompts, { maxNewTokens: 6, batchSize: 3 })
+    const firstWords = free.map((o) => o.split(" ")[0]!).filter((w) => w !== "")
+    expect(firstWords.length).toBeGreaterThan(0)
+    const stopped = greedyContinuations(model, tokenizer, prompts, { maxNewTokens: 6, batchSize: 3, stopWords: [firstWords[0]!] })
+    free.forEach((o, i) => {
+      const words = o === "" ? [] : o.split(" ")
+      const at = words.indexOf(firstWords[0]!)
+      expect(stopped[i]).toBe((at < 0 ? words : words.slice(0, at)).join(" "))
+    })
+    expect(stopped).not.toEqual(free)
+    expect(answerStopWords).toEqual([".", ","])
   })
 
   it("the k-shot prompt is the training format, demonstrations first", () => {
