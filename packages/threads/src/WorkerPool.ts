@@ -26,6 +26,8 @@ export interface WorkerPoolOptions {
    * caller's EMBEDFLOW_THREADS when set, else cores / size (at least 1), so threads × workers ≈ cores.
    */
   readonly threadsPerWorker?: number | undefined
+  /** More Node options for the threads (only those Node accepts for a worker; others stop it from starting). */
+  readonly execArgv?: ReadonlyArray<string> | undefined
 }
 
 /** The pool's default size: the cores this process may use. */
@@ -64,7 +66,8 @@ interface InFlight {
 interface Slot {
   readonly index: number
   worker: Worker.Worker<FromWorker, RunTask>
-  ready: Deferred.Deferred<void>
+  /** Done when the thread is up; failed when it died before that (it could not start: no respawning). */
+  ready: Deferred.Deferred<void, StageError>
   /** Stops the current thread at once (its exit makes the supervisor replace it). */
   terminate: () => void
   current: InFlight | undefined
@@ -84,7 +87,7 @@ const makeSlot = (
     const spawn = Effect.gen(function* () {
       const id = index * 1_000_000 + spawned++
       const worker = yield* platform.spawn<FromWorker, RunTask>(id)
-      return { worker, ready: yield* Deferred.make<void>(), terminate: () => void threads.get(id)?.terminate() }
+      return { worker, ready: yield* Deferred.make<void, StageError>(), terminate: () => void threads.get(id)?.terminate() }
     }).pipe(Effect.mapError((e) => new StageError({ message: `cannot start worker thread ${index}: ${e.message}`, cause: e })))
     const first = yield* spawn
     const slot: Slot = { index, worker: first.worker, ready: first.ready, terminate: first.terminate, current: undefined, abandoned: false, seq: 0 }
@@ -110,6 +113,13 @@ const makeSlot = (
         const { worker, ready } = slot
         const exit = yield* Effect.exit(worker.run(onMessage, { onSpawn: Deferred.succeed(ready, undefined).pipe(Effect.asVoid) }))
         const reason = exit._tag === "Failure" ? String((exit.cause.reasons[0] as { error?: { message?: string } } | undefined)?.error?.message ?? exit.cause) : "it stopped"
+        if (!(yield* Deferred.isDone(ready))) {
+          // Died before it was up (a bad execArgv, an entry that does not load): a fresh one would die
+          // the same way, so the slot stays down and its tasks fail with the reason instead of waiting.
+          yield* Deferred.fail(ready, new StageError({ message: `worker thread ${slot.index} could not start: ${reason}` }))
+          if (slot.abandoned) yield* Queue.offer(idle, slot)
+          return
+        }
         const next = yield* spawn
         slot.worker = next.worker
         slot.ready = next.ready
@@ -181,7 +191,7 @@ export const make = (options: WorkerPoolOptions = {}): Effect.Effect<StageExecut
     // stops a thread only through its scope: a close message, then termination after 5 s).
     const threads = new Map<number, NodeThread>()
     const spawner = (id: number) => {
-      const thread = new NodeThread(entry.url, { env, execArgv: [...entry.execArgv], name: `embedflow-worker-${Math.floor(id / 1_000_000)}` })
+      const thread = new NodeThread(entry.url, { env, execArgv: [...entry.execArgv, ...(options.execArgv ?? [])], name: `embedflow-worker-${Math.floor(id / 1_000_000)}` })
       threads.set(id, thread)
       thread.once("exit", () => threads.delete(id))
       return thread

@@ -4,7 +4,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { ArtifactStore, Graph, makeFileSystem, Plugin, type RunEvent, Runner, StageExecutor, type Vectors } from "@embedflow/core"
-import { Effect, Exit, Scope } from "effect"
+import { Cause, Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { WorkerPool } from "../src/index.js"
 import { plugin } from "./fixtures/poolPlugin.js"
@@ -146,6 +146,19 @@ describe("WorkerPool", () => {
       )
     )
     expect(Object.keys(after.nodes).sort()).toEqual(["a", "b"])
+  })
+
+  it("fails, not hangs or respawns forever, when its threads cannot start", async () => {
+    const exit = await Effect.runPromiseExit(
+      Effect.scoped(
+        Effect.gen(function* () {
+          const broken = yield* WorkerPool.make({ size: 1, execArgv: ["--no-such-node-option"] })
+          return yield* runGraph(embedGraph(5), broken, { force: true })
+        })
+      ).pipe(Effect.timeout(20_000))
+    )
+    expect(exit._tag).toBe("Failure")
+    expect(String(exit._tag === "Failure" ? Cause.squash(exit.cause) : "")).toMatch(/worker thread 0 could not start: .*no-such-node-option/)
   })
 
   it("fails, not hangs, on outputs or inputs that cannot be structured-cloned", async () => {
