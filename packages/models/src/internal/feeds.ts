@@ -80,6 +80,9 @@ export interface PaddedBatch {
   readonly lengths: Array<number>
 }
 
+/** Index of the low 32-bit word of an int64 in an Int32Array view: 0 on little-endian machines. */
+const LOW_WORD = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1 ? 0 : 1
+
 /**
  * Right-pads rows into input_ids / attention_mask (+ token_type_ids, position_ids 0..n-1, empty
  * past) for one full forward pass.
@@ -96,16 +99,24 @@ export const rightPadded = (
   const mask = new BigInt64Array(b * seq)
   const types = plan.usesTypes ? new BigInt64Array(b * seq) : undefined
   const positions = plan.usesPositions ? new BigInt64Array(b * seq) : undefined
+  // Written through 32-bit views (the low word; the high word of a non-negative value below 2^31 is 0,
+  // as the fill and zero-initialisation left it):
+  // `BigInt(x)` per token allocated a heap object each, garbage that V8's collector then had to chase.
+  const ids32 = new Int32Array(ids.buffer)
+  const mask32 = new Int32Array(mask.buffer)
+  const types32 = types ? new Int32Array(types.buffer) : undefined
+  const positions32 = positions ? new Int32Array(positions.buffer) : undefined
   const lengths: Array<number> = []
   for (let r = 0; r < b; r++) {
     const row = rows[r]
     const o = r * seq
     lengths.push(row.ids.length)
     for (let t = 0; t < row.ids.length; t++) {
-      ids[o + t] = BigInt(row.ids[t])
-      mask[o + t] = 1n
-      if (types && row.types) types[o + t] = BigInt(row.types[t])
-      if (positions) positions[o + t] = BigInt(t)
+      const at = 2 * (o + t) + LOW_WORD
+      ids32[at] = row.ids[t]
+      mask32[at] = 1
+      if (types32 && row.types) types32[at] = row.types[t]
+      if (positions32) positions32[at] = t
     }
   }
   const dims = [b, seq]
