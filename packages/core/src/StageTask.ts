@@ -1,5 +1,5 @@
 import * as path from "node:path"
-import { Cause, Effect, Schema } from "effect"
+import { Cause, Effect, Logger, Schema } from "effect"
 import type { AnyStage } from "./Stage.js"
 import { StageContext } from "./StageContext.js"
 import { messageOf } from "./internal/causeMessage.js"
@@ -51,6 +51,16 @@ export type TaskEvent =
 export type TaskEventSink = (event: TaskEvent) => Effect.Effect<void>
 
 
+const logText = (message: unknown): string =>
+  (Array.isArray(message) ? message : [message]).map((m) => (typeof m === "string" ? m : m instanceof Error ? m.message : JSON.stringify(m))).join(" ")
+
+/** Effect's log calls as task log events, the level in front of all but Info. */
+const taskLogger = (emit: TaskEventSink) =>
+  Logger.make<unknown, void>(({ message, logLevel }) => {
+    const text = logText(message)
+    Effect.runFork(emit({ type: "log", message: logLevel === "Info" ? text : `${logLevel.toLowerCase()}: ${text}` }))
+  })
+
 /**
  * Runs `stage` for `task` with a StageContext built from the task; any failure becomes a StageError
  * carrying its message. The same function runs tasks in the runner's fiber, in a worker thread and in a
@@ -75,6 +85,9 @@ export const executeTask = (
       log: (message) => emit({ type: "log", message })
     })
     return yield* (stage.run(params, task.inputs) as Effect.Effect<Record<string, unknown>, unknown, any>).pipe(
-      Effect.provideService(StageContext, context)
+      Effect.provideService(StageContext, context),
+      // What the stage and the services it calls log (`Effect.logWarning`) is the node's log: it goes to
+      // run.jsonl and the progress display (stderr), from a worker thread or a runner too, not to stdout.
+      Effect.provideService(Logger.CurrentLoggers, new Set([taskLogger(emit)]))
     )
   }).pipe(Effect.catchCause((cause) => Effect.fail(new StageError({ message: messageOf(cause), cause: Cause.squash(cause) }))))

@@ -1,6 +1,6 @@
 import { Context, Effect, Layer, Schema } from "effect"
 import { describe, expect, it } from "vitest"
-import { makeTaskHost, Plugin, PortType, Stage, type StageTask, type TaskEvent } from "../src/index.js"
+import { executeTask, makeTaskHost, Plugin, PortType, Stage, type StageTask, type TaskEvent } from "../src/index.js"
 
 class Greeting extends Context.Service<Greeting, { readonly word: string }>()("test/Greeting") {}
 let layersBuilt = 0
@@ -67,5 +67,29 @@ describe("TaskHost", () => {
     await expect(Effect.runPromise(host.run(task({ stage: "host/other" }), emit))).rejects.toThrow(/plugin 'test:host' has no stage 'host\/other'/)
     await expect(Effect.runPromise(host.run(task({ params: { suffix: 3 } }), emit))).rejects.toThrow(/suffix/)
     await host.dispose()
+  })
+
+  it("turns what a stage and its services log through Effect into the task's log events", async () => {
+    const chatty = Stage.make({
+      name: "host/chatty",
+      version: "1",
+      description: "logs through Effect",
+      params: Schema.Struct({}),
+      inputs: {},
+      outputs: {},
+      run: () => Effect.gen(function* () {
+        yield* Effect.log("starting", 3)
+        yield* Effect.logWarning("6 of 512 texts were truncated")
+        yield* Effect.logDebug("not shown at the default level")
+        return {}
+      })
+    })
+    const events: Array<TaskEvent> = []
+    await Effect.runPromise(executeTask(chatty, task({ stage: "host/chatty", params: {} }), (e) => Effect.sync(() => void events.push(e))) as Effect.Effect<unknown>)
+    await new Promise((r) => setTimeout(r, 10))
+    expect(events).toEqual([
+      { type: "log", message: "starting 3" },
+      { type: "log", message: "warn: 6 of 512 texts were truncated" }
+    ])
   })
 })
