@@ -1,6 +1,6 @@
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner } from "@embedflow/core"
 import { Gpt2Decoder } from "@embedflow/tensor"
-import { Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -278,5 +278,27 @@ describe("the pit stages in a graph (tiny)", () => {
     expect(report.predictions.every((p) => p.correct === exactMatch(p.prediction, p.gold))).toBe(true)
     const table = result.nodes.table!.outputs.report as { table: Array<{ method: string; exactMatch: number; runs: number }> }
     expect(table.table).toEqual([{ method: "pit", exactMatch: report.exactMatch, sd: 0, runs: 1 }])
+  })
+
+  it("train-lm fails, naming the node, when its base model's vocabulary is not its own", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-pit-"))
+    const registry = new Plugin.Registry([plugin])
+    const size = { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }
+    const nodes = [
+      { id: "bio", stage: "pit/biographies", params: { trainPeople: 2, testPeople: 1, templates: 1, pretrainPeople: 2 } },
+      { id: "pre", stage: "pit/pretraining-curriculum", params: { epochs: 1 }, inputs: { docs: "bio.pretrainDocs" } },
+      { id: "base", stage: "pit/train-lm", params: size, inputs: { curriculum: "pre.curriculum", vocabulary: "bio.vocabulary" } },
+      { id: "cur", stage: "pit/curriculum", params: { method: "continued-pretraining", documentEpochs: 1, instructionEpochs: 1 }, inputs: { trainDocs: "bio.trainDocs", trainQa: "bio.trainQa", testDocs: "bio.testDocs" } },
+      // No vocabulary input: this node's tokenizer knows only the test documents' words.
+      { id: "lm", stage: "pit/train-lm", params: size, inputs: { curriculum: "cur.curriculum", base: "base.model" } }
+    ]
+    const exit = await Effect.runPromiseExit(
+      Effect.gen(function* () {
+        const graph = yield* Graph.validate({ name: "pit-base-mismatch", nodes }, registry)
+        return yield* Runner.run(graph)
+      }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
+    )
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "")).toMatch(/lm: the base model's vocabulary \(\d+ words\) differs/)
   })
 })
