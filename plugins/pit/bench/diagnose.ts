@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util"
 import { Rng } from "@embedflow/tensor"
-import { buildCurriculum, defaultSettings, evaluateKShot, type Method, methods, type ReplicationSettings, trainCausalLm, WordTokenizer } from "../src/index.js"
+import { buildCurriculum, defaultSettings, evaluateKShot, type Method, methods, pretrainedBase, type ReplicationSettings, trainCausalLm, WordTokenizer } from "../src/index.js"
 import { makeBiographies } from "../src/Biographies.js"
 import { documentRecall } from "../src/DocumentRecall.js"
 import { vocabularyTexts } from "../src/Vocabulary.js"
@@ -25,17 +25,20 @@ const settings: ReplicationSettings = {
   train: { ...defaultSettings.train, ...override.train }
 }
 console.log(method, "seed", seed, JSON.stringify(settings))
-const data = makeBiographies({ ...settings.data, seed })
+const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, seed })
 const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })
 const tokenizer = WordTokenizer.fromTexts(vocabularyTexts(data))
 const testDocIds = new Set(data.testDocs.map((d) => `doc:${d.id}`))
 const trainQaProbe = Array.from(new Rng(seed + 3).sample(data.trainQa.length, 100), (i) => data.trainQa[i]!)
 const valuesOf = new Map<string, Set<string>>()
 for (const q of [...data.trainQa, ...data.testQa]) valuesOf.set(q.relation, new Set([...(valuesOf.get(q.relation) ?? []), q.answer.toLowerCase()]))
+const base = settings.pretrain ? pretrainedBase(data, tokenizer, seed, settings) : undefined
+if (base) console.log(`shared base: ${base.tokens} tokens of ${settings.pretrain!.people} other people's documents, ${base.seconds.toFixed(0)} s`)
 const started = performance.now()
 const { phases } = trainCausalLm(curriculum, tokenizer, {
   ...settings.train,
   seed,
+  ...(base ? { base: base.model } : {}),
   onPhaseEnd: (pi, model) => {
     const recall = documentRecall(model, tokenizer, data.testDocs, data.testQa)
     const trainRecall = documentRecall(model, tokenizer, data.trainDocs, data.trainQa)

@@ -29,7 +29,7 @@ for (const method of values.from ? [] : chosen) {
     const r = runReplication(method, seed, settings)
     const { report: _report, ...saved } = r
     runs.push(saved)
-    console.log(`${method}\tseed ${seed}\tEM ${r.exactMatch.toFixed(1)}\t${JSON.stringify(Object.fromEntries(Object.entries(r.byRelation).map(([k, v]) => [k, Math.round(v)])))}\ttest docs ppl ${r.testDocs.perplexity.toFixed(2)} recall ${r.testDocs.factRecall.toFixed(0)} %\ttokens ${r.trainTokens} (test docs ${r.testDocTokens})\ttrain ${r.trainSeconds.toFixed(1)} s (cpu ${r.trainCpuSeconds.toFixed(1)} s)\teval ${r.evalSeconds.toFixed(1)} s`)
+    console.log(`${method}\tseed ${seed}\tEM ${r.exactMatch.toFixed(1)}\t${JSON.stringify(Object.fromEntries(Object.entries(r.byRelation).map(([k, v]) => [k, Math.round(v)])))}\ttest docs ppl ${r.testDocs.perplexity.toFixed(2)} recall ${r.testDocs.factRecall.toFixed(0)} %\ttokens ${r.trainTokens} (test docs ${r.testDocTokens})\ttrain ${r.trainSeconds.toFixed(1)} s (cpu ${r.trainCpuSeconds.toFixed(1)} s)\teval ${r.evalSeconds.toFixed(1)} s${r.pretraining ? `\tshared base: ${r.pretraining.tokens} tokens, ${r.pretraining.seconds.toFixed(1)} s (cpu ${r.pretraining.cpuSeconds.toFixed(1)} s)` : ""}`)
   }
 }
 const mean = (xs: Array<number>) => xs.reduce((a, b) => a + b, 0) / xs.length

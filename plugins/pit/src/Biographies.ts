@@ -70,6 +70,12 @@ export interface BiographyOptions {
   /** Paraphrase templates drawn from (1..4). */
   readonly templates: number
   readonly seed: number
+  /**
+   * People whose documents (no QA) pre-train a base model shared by every method, as Llama 2 is
+   * pre-trained before any method of the paper: drawn after the train and test people from the same
+   * generator, with names disjoint from theirs. Default 0 (no pre-training set).
+   */
+  readonly pretrainPeople?: number
 }
 
 export interface Biographies {
@@ -77,19 +83,25 @@ export interface Biographies {
   readonly trainQa: ReadonlyArray<QaPair>
   readonly testDocs: ReadonlyArray<Document>
   readonly testQa: ReadonlyArray<QaPair>
+  /** Documents of the pre-training people (empty unless `pretrainPeople` > 0). */
+  readonly pretrainDocs?: ReadonlyArray<Document>
 }
 
 const fill = (template: string, name: string, value: string) => template.replace("{n}", name).replace("{v}", value)
 
-/** Distinct invented people (distinct full names), facts drawn uniformly. */
-export const makePeople = (count: number, rng: Rng): Array<Person> => {
-  const total = onsets.length * vowels.length * codas.length
-  if (count > total) throw new RangeError(`makePeople: at most ${total} distinct names, asked for ${count}`)
-  const names = rng.sample(total, count)
-  const nameOf = (k: number) => `${onsets[k % onsets.length]}${vowels[Math.floor(k / onsets.length) % vowels.length]}${codas[Math.floor(k / (onsets.length * vowels.length))]}`
+const nameOf = (k: number) => `${onsets[k % onsets.length]}${vowels[Math.floor(k / onsets.length) % vowels.length]}${codas[Math.floor(k / (onsets.length * vowels.length))]}`
+
+/**
+ * Distinct invented people (distinct full names, none of `exclude`), facts drawn uniformly; ids are
+ * `${idPrefix}-${i}`.
+ */
+export const makePeople = (count: number, rng: Rng, exclude: ReadonlySet<string> = new Set(), idPrefix = "person"): Array<Person> => {
+  const pool = Array.from({ length: onsets.length * vowels.length * codas.length }, (_, k) => k).filter((k) => !exclude.has(nameOf(k)))
+  if (count > pool.length) throw new RangeError(`makePeople: at most ${pool.length} distinct names, asked for ${count}`)
+  const names = rng.sample(pool.length, count)
   return Array.from(names, (k, i) => ({
-    id: `person-${i}`,
-    name: nameOf(k),
+    id: `${idPrefix}-${i}`,
+    name: nameOf(pool[k]!),
     facts: {
       birthDate: `${rng.choice(months)} ${1940 + rng.int(40)}`,
       city: rng.choice(cities),
@@ -117,7 +129,10 @@ export const makeBiographies = (options: BiographyOptions): Biographies => {
   const people = makePeople(trainPeople + testPeople, rng)
   const docs = people.map((p) => documentOf(p, templates, rng))
   const train = people.slice(0, trainPeople), test = people.slice(trainPeople)
+  // Drawn after everything above, so the train and test data do not depend on pretrainPeople.
+  const pretrain = makePeople(options.pretrainPeople ?? 0, rng, new Set(people.map((p) => p.name)), "pretrain-person")
   return {
+    pretrainDocs: pretrain.map((p) => documentOf(p, templates, rng)),
     trainDocs: docs.slice(0, trainPeople),
     trainQa: train.flatMap(questionsOf),
     testDocs: docs.slice(trainPeople),

@@ -32,6 +32,12 @@ export interface TrainOptions extends ModelSize {
   /** Fraction of each phase's steps spent warming up. */
   readonly warmupRatio: number
   readonly seed: number
+  /**
+   * A model to start from (its weights are copied, it is not changed), e.g. the base pre-trained on
+   * other people's documents that every method shares; its config must match `options` and the
+   * tokenizer. Default: `Gpt2Decoder.random` with `seed`.
+   */
+  readonly base?: Gpt2Decoder
   readonly onStep?: (step: number, total: number) => void
   /** Called with the model after each phase (a probe of what each phase did). */
   readonly onPhaseEnd?: (phase: number, model: Gpt2Decoder) => void
@@ -110,12 +116,23 @@ export const decoderConfig = (size: ModelSize, vocabSize: number): DecoderConfig
   tiedLmHead: true
 })
 
+const copyOf = (base: Gpt2Decoder, config: DecoderConfig): Gpt2Decoder => {
+  for (const key of Object.keys(config) as Array<keyof DecoderConfig>) {
+    if (base.config[key] !== config[key]) throw new Error(`trainCausalLm: the base model's ${key} is ${String(base.config[key])}, the options give ${String(config[key])}`)
+  }
+  const model = new Gpt2Decoder(config)
+  const from = base.allParams()
+  model.allParams().forEach((p, i) => p.value.set(from[i]!.value))
+  return model
+}
+
 export const trainCausalLm = (
   curriculum: Curriculum,
   tokenizer: WordTokenizer,
   options: TrainOptions
 ): { model: Gpt2Decoder; phases: Array<PhaseReport> } => {
-  const model = Gpt2Decoder.random(decoderConfig(options, tokenizer.size), options.seed)
+  const config = decoderConfig(options, tokenizer.size)
+  const model = options.base ? copyOf(options.base, config) : Gpt2Decoder.random(config, options.seed)
   const rng = new Rng(options.seed + 1)
   const encoded = curriculum.phases.map((p) => p.units.map((u) => encodeUnit(tokenizer, u, options.maxPositions - 1)))
   // Progress total: an estimate from the token counts (packing leaves a little room per sequence).

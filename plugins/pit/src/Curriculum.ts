@@ -32,7 +32,8 @@ export interface Phase {
   readonly units: ReadonlyArray<Unit>
 }
 export interface Curriculum {
-  readonly method: Method
+  /** The compared method, or "pretraining": the base model's documents-only stream (`pretrainingCurriculum`). */
+  readonly method: Method | "pretraining"
   readonly phases: ReadonlyArray<Phase>
 }
 
@@ -82,6 +83,12 @@ export interface CurriculumInputs {
   readonly trainQa: ReadonlyArray<QaPair>
   readonly testDocs: ReadonlyArray<Document>
 }
+
+/** The stream that pre-trains the shared base model: other people's documents only, no QA. */
+export const pretrainingCurriculum = (docs: ReadonlyArray<Document>, epochs: number): Curriculum => ({
+  method: "pretraining",
+  phases: [{ name: "pretraining docs", epochs, units: docs.map(documentUnit) }]
+})
 
 export const buildCurriculum = (method: Method, data: CurriculumInputs, epochs: CurriculumEpochs): Curriculum => {
   const trainDocs = data.trainDocs.map(documentUnit)

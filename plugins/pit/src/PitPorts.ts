@@ -15,7 +15,7 @@ export const QaPairs = PortType.records("QaPairs", QaPair, "questions with gold 
 const Segment = Schema.Struct({ text: Schema.String, scored: Schema.Boolean })
 const Unit = Schema.Struct({ id: Schema.String, segments: Schema.Array(Segment) })
 const Phase = Schema.Struct({ name: Schema.String, epochs: Schema.Int, units: Schema.Array(Unit) })
-export const CurriculumSchema = Schema.Struct({ method: Schema.Literals(methods), phases: Schema.Array(Phase) })
+export const CurriculumSchema = Schema.Struct({ method: Schema.Literals([...methods, "pretraining"]), phases: Schema.Array(Phase) })
 export const CurriculumPort = PortType.json(
   "Curriculum",
   CurriculumSchema,

@@ -4,7 +4,9 @@
  * bench script and the tests; the graph stages run the same functions one by one.
  */
 import { type BiographyOptions, makeBiographies } from "./Biographies.js"
-import { buildCurriculum, type CurriculumEpochs, type Method } from "./Curriculum.js"
+import { type Gpt2Decoder } from "@embedflow/tensor"
+import { type Biographies } from "./Biographies.js"
+import { buildCurriculum, type CurriculumEpochs, type Method, pretrainingCurriculum } from "./Curriculum.js"
 import { trainCausalLm, type TrainOptions } from "./CausalLmTrainer.js"
 import { documentRecall, type DocumentRecallReport } from "./DocumentRecall.js"
 import { evaluateKShot, type KShotReport } from "./KShotQa.js"
@@ -16,6 +18,12 @@ export interface ReplicationSettings {
   readonly epochs: CurriculumEpochs
   readonly train: Omit<TrainOptions, "seed" | "onStep">
   readonly k: number
+  /**
+   * A base model shared by every method: pre-trained (from scratch) for `epochs` on the documents
+   * of `people` other synthetic people (`pretrainPeople`, no QA), then each method's curriculum
+   * starts from it. Absent: every method starts from random weights.
+   */
+  readonly pretrain?: { readonly people: number; readonly epochs: number }
 }
 
 export const defaultSettings: ReplicationSettings = {
@@ -42,18 +50,38 @@ export interface ReplicationRun {
   /** Tokens trained on (every epoch of every phase), and of those the test documents' tokens. */
   readonly trainTokens: number
   readonly testDocTokens: number
+  /** The shared base's pre-training (the same for every method of a seed), when `settings.pretrain`. */
+  readonly pretraining?: { readonly tokens: number; readonly seconds: number; readonly cpuSeconds: number }
   readonly report: KShotReport
 }
 
+// The pre-trained base of a (seed, settings), kept so that the methods of one process share it.
+const bases = new Map<string, { model: Gpt2Decoder; seconds: number; cpuSeconds: number; tokens: number }>()
+
+/** The base model every method of `seed` starts from under `settings.pretrain` (trained once per process). */
+export const pretrainedBase = (data: Biographies, tokenizer: WordTokenizer, seed: number, settings: ReplicationSettings) => {
+  const key = JSON.stringify([seed, settings.data, settings.train, settings.pretrain])
+  const cached = bases.get(key)
+  if (cached) return cached
+  const started = performance.now()
+  const cpu = process.cpuUsage()
+  const { model, phases } = trainCausalLm(pretrainingCurriculum(data.pretrainDocs ?? [], settings.pretrain!.epochs), tokenizer, { ...settings.train, seed: seed + 1000 })
+  const cpuUsed = process.cpuUsage(cpu)
+  const base = { model, seconds: (performance.now() - started) / 1000, cpuSeconds: (cpuUsed.user + cpuUsed.system) / 1e6, tokens: phases.reduce((a, p) => a + p.tokensPerEpoch * p.epochs, 0) }
+  bases.set(key, base)
+  return base
+}
+
 export const runReplication = (method: Method, seed: number, settings: ReplicationSettings = defaultSettings): ReplicationRun => {
-  const data = makeBiographies({ ...settings.data, seed })
+  const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, seed })
   // The data seed also orders each document's questions in PIT units.
   const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })
   // The same vocabulary for every method: the words of all the data (no facts leak through ids).
   const tokenizer = WordTokenizer.fromTexts(vocabularyTexts(data))
+  const base = settings.pretrain ? pretrainedBase(data, tokenizer, seed, settings) : undefined
   const started = performance.now()
   const cpu = process.cpuUsage()
-  const { model, phases } = trainCausalLm(curriculum, tokenizer, { ...settings.train, seed })
+  const { model, phases } = trainCausalLm(curriculum, tokenizer, { ...settings.train, seed, ...(base ? { base: base.model } : {}) })
   const trained = performance.now()
   const cpuUsed = process.cpuUsage(cpu)
   const testDocIds = new Set(data.testDocs.map((d) => `doc:${d.id}`))
@@ -74,6 +102,7 @@ export const runReplication = (method: Method, seed: number, settings: Replicati
     testDocs,
     trainTokens: phases.reduce((a, p) => a + p.tokensPerEpoch * p.epochs, 0),
     testDocTokens,
+    ...(base ? { pretraining: { tokens: base.tokens, seconds: base.seconds, cpuSeconds: base.cpuSeconds } } : {}),
     report
   }
 }

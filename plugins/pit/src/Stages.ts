@@ -4,7 +4,7 @@ import { Effect, Schema } from "effect"
 import * as path from "node:path"
 import { makeBiographies } from "./Biographies.js"
 import { trainCausalLm } from "./CausalLmTrainer.js"
-import { buildCurriculum, methods, pitLayouts } from "./Curriculum.js"
+import { buildCurriculum, methods, pitLayouts, pretrainingCurriculum } from "./Curriculum.js"
 import { evaluateKShot } from "./KShotQa.js"
 import { loadModelFolder, saveModelFolder } from "./ModelFolder.js"
 import { CurriculumPort, QaPairs } from "./PitPorts.js"
@@ -19,25 +19,26 @@ const attempt = <A>(node: string, what: string, f: () => A) =>
 
 export const biographies = Stage.make({
   name: "pit/biographies",
-  version: "1",
+  version: "2",
   description:
     "seeded synthetic biographies (invented people; birth month and year, city, university, field, employer; paraphrase templates) with templated questions, split into train doc / train QA / test doc / test QA",
   params: Schema.Struct({
     trainPeople: withDefault(PositiveInt, 60),
     testPeople: withDefault(PositiveInt, 20),
     templates: Params.describe(withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 4 })), 4), "Paraphrase templates per fact drawn from (1..4)."),
+    pretrainPeople: Params.describe(withDefault(NonNegativeInt, 0), "Other people (names disjoint from train and test) whose documents, with no QA, pre-train a base model shared by every method (pretrainDocs)."),
     seed: Schema.optionalKey(Params.describe(NonNegativeInt, "Overrides the node's seed (a replication over seeds sets it)."))
   }),
   inputs: {},
-  outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, vocabulary: Ports.Texts },
+  outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, pretrainDocs: Ports.Texts, vocabulary: Ports.Texts },
   run: (params) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
       const data = yield* attempt(ctx.nodeId, "cannot generate the biographies", () =>
-        makeBiographies({ trainPeople: params.trainPeople, testPeople: params.testPeople, templates: params.templates, seed: params.seed ?? ctx.seed })
+        makeBiographies({ trainPeople: params.trainPeople, testPeople: params.testPeople, templates: params.templates, pretrainPeople: params.pretrainPeople, seed: params.seed ?? ctx.seed })
       )
-      yield* ctx.log(`${data.trainDocs.length} train people (${data.trainQa.length} QA), ${data.testDocs.length} test people (${data.testQa.length} QA)`)
-      return { ...data, vocabulary: vocabularyTexts(data).map((text, i) => ({ id: `v${i}`, text })) }
+      yield* ctx.log(`${data.trainDocs.length} train people (${data.trainQa.length} QA), ${data.testDocs.length} test people (${data.testQa.length} QA), ${params.pretrainPeople} pre-training people`)
+      return { ...data, pretrainDocs: data.pretrainDocs ?? [], vocabulary: vocabularyTexts(data).map((text, i) => ({ id: `v${i}`, text })) }
     })
 })
 
@@ -71,9 +72,25 @@ export const curriculum = Stage.make({
     })
 })
 
+export const pretrainingCurriculumStage = Stage.make({
+  name: "pit/pretraining-curriculum",
+  version: "1",
+  description: "the documents-only stream that pre-trains a base model shared by every compared method (feed its pit/train-lm model to the methods' pit/train-lm as base)",
+  params: Schema.Struct({ epochs: Params.describe(withDefault(PositiveInt, 40), "Epochs over the pre-training documents.") }),
+  inputs: { docs: Ports.Texts },
+  outputs: { curriculum: CurriculumPort },
+  run: (params, inputs) =>
+    Effect.gen(function* () {
+      const ctx = yield* StageContext
+      if (inputs.docs.length === 0) return yield* fail(ctx.nodeId, "inputs.docs is empty: set pit/biographies' pretrainPeople above 0")
+      yield* ctx.log(`${inputs.docs.length} pre-training documents x ${params.epochs} epochs`)
+      return { curriculum: pretrainingCurriculum(inputs.docs, params.epochs) }
+    })
+})
+
 export const trainLm = Stage.make({
   name: "pit/train-lm",
-  version: "3",
+  version: "4",
   description:
     "trains a small GPT from scratch on a curriculum with the tensor engine (word-level tokenizer, packed sequences, next-token loss on documents and answer tokens only, seeded shuffles, AdamW + cosine per phase)",
   params: Schema.Struct({
@@ -89,8 +106,8 @@ export const trainLm = Stage.make({
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
     seed: Schema.optionalKey(NonNegativeInt)
   }),
-  inputs: { curriculum: CurriculumPort, vocabulary: Ports.Texts },
-  optionalInputs: ["vocabulary"],
+  inputs: { curriculum: CurriculumPort, vocabulary: Ports.Texts, base: Ports.Model },
+  optionalInputs: ["vocabulary", "base"],
   outputs: { model: Ports.Model, report: Ports.Report },
   run: (params, inputs) =>
     Effect.gen(function* () {
@@ -102,8 +119,14 @@ export const trainLm = Stage.make({
       // Extra vocabulary texts let every compared method share one tokenizer (test questions included).
       const texts = [...c.phases.flatMap((p) => p.units.flatMap((u) => u.segments.map((s) => s.text))), ...(inputs.vocabulary ?? []).map((t) => t.text)]
       const tokenizer = WordTokenizer.fromTexts(texts)
+      const base = inputs.base ? yield* attempt(ctx.nodeId, `cannot load the base model folder ${inputs.base.path}`, () => loadModelFolder(inputs.base!.path)) : undefined
+      if (base && base.tokenizer.vocabulary.join("\n") !== tokenizer.vocabulary.join("\n")) {
+        return yield* fail(ctx.nodeId, `the base model's vocabulary (${base.tokenizer.size} words) differs from this curriculum's + inputs.vocabulary (${tokenizer.size}): give both nodes the same vocabulary input`)
+      }
       const started = performance.now()
-      const { model, phases } = yield* attempt(ctx.nodeId, "training failed", () => trainCausalLm(c, tokenizer, { ...params, seed: params.seed ?? ctx.seed }))
+      const { model, phases } = yield* attempt(ctx.nodeId, "training failed", () =>
+        trainCausalLm(c, tokenizer, { ...params, seed: params.seed ?? ctx.seed, ...(base ? { base: base.model } : {}) })
+      )
       const trainSeconds = (performance.now() - started) / 1000
       for (const p of phases) yield* ctx.log(`${p.name}: loss ${p.firstEpochLoss.toFixed(3)} -> ${p.lastEpochLoss.toFixed(3)} over ${p.steps} steps`)
       const out = path.join(ctx.scratchDir, "model")

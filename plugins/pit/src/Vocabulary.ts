@@ -2,7 +2,7 @@
 import { type Biographies } from "./Biographies.js"
 
 export const vocabularyTexts = (data: Biographies): Array<string> => [
-  ...[...data.trainDocs, ...data.testDocs].map((d) => d.text),
+  ...[...data.trainDocs, ...data.testDocs, ...(data.pretrainDocs ?? [])].map((d) => d.text),
   ...[...data.trainQa, ...data.testQa].flatMap((q) => [q.question, q.answer]),
   "Question : Answer :"
 ]

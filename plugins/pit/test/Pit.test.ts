@@ -1,13 +1,13 @@
 import { ArtifactStore, Graph, makeFileSystem, Plugin, Runner } from "@embedflow/core"
 import { Gpt2Decoder } from "@embedflow/tensor"
-import { Effect } from "effect"
+import { Cause, Effect, Exit } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { encodeUnit, packUnits } from "../src/CausalLmTrainer.js"
 import { greedyContinuations } from "../src/GreedyDecoding.js"
-import { answerStopWords, Biographies, buildCurriculum, trainCausalLm, documentLoss, documentRecall, exactMatch, factPrompts, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
+import { answerStopWords, Biographies, buildCurriculum, pretrainingCurriculum, trainCausalLm, documentLoss, documentRecall, exactMatch, factPrompts, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
 import { Rng } from "@embedflow/tensor"
 
 describe("exact match", () => {
@@ -38,6 +38,18 @@ describe("synthetic biographies", () => {
   it("is a function of the seed", () => {
     expect(Biographies.makeBiographies({ trainPeople: 6, testPeople: 3, templates: 4, seed: 5 })).toEqual(data)
     expect(Biographies.makeBiographies({ trainPeople: 6, testPeople: 3, templates: 4, seed: 6 }).trainDocs[0]!.text).not.toBe(data.trainDocs[0]!.text)
+  })
+
+  it("pre-training people leave the train/test data as they were and share no name with them", () => {
+    const withBase = Biographies.makeBiographies({ trainPeople: 6, testPeople: 3, templates: 4, seed: 5, pretrainPeople: 40 })
+    expect(data.pretrainDocs).toEqual([])
+    expect({ ...withBase, pretrainDocs: [] }).toEqual(data)
+    expect(withBase.pretrainDocs!.length).toBe(40)
+    const nameOf = (text: string) => new Set(text.split(" ").filter((w) => /^[A-Z][a-z]+$/.test(w)))
+    const used = new Set([...data.trainQa, ...data.testQa].map((q) => q.question.split(" ").find((w) => /^[A-Z][a-z]+$/.test(w) && !["When", "Which", "What"].includes(w))!))
+    expect(used.size).toBe(9)
+    for (const d of withBase.pretrainDocs!) for (const w of nameOf(d.text)) expect(used.has(w)).toBe(false)
+    expect(new Set(withBase.pretrainDocs!.map((d) => d.id)).size).toBe(40)
   })
 })
 
@@ -210,14 +222,41 @@ describe("tokenizer, packing and the model folder", () => {
   })
 })
 
+describe("trainer from a base model", () => {
+  const data = Biographies.makeBiographies({ trainPeople: 3, testPeople: 2, templates: 2, seed: 3, pretrainPeople: 4 })
+  const tokenizer = WordTokenizer.fromTexts([...data.pretrainDocs!, ...data.trainDocs, ...data.testDocs].map((d) => d.text).concat(data.trainQa.flatMap((q) => [q.question, q.answer]), ["Question : Answer : <sep>"]))
+  const size = { hiddenSize: 8, numLayers: 1, numHeads: 2, intermediateSize: 16, maxPositions: 64, batchSize: 2, lr: 1e-2, weightDecay: 0, warmupRatio: 0 }
+  const { model: base, phases } = trainCausalLm(pretrainingCurriculum(data.pretrainDocs!, 2), tokenizer, { ...size, seed: 9 })
+  const values = (m: Gpt2Decoder) => m.allParams().map((p) => Array.from(p.value))
+
+  it("starts from the base's weights and leaves the base unchanged", () => {
+    expect(phases.map((p) => [p.name, p.units, p.steps > 0])).toEqual([["pretraining docs", 4, true]])
+    expect(values(base)).not.toEqual(values(Gpt2Decoder.random(base.config, 9)))
+    const before = values(base)
+    // No epochs: the returned model is a copy of the base.
+    const copy = trainCausalLm({ method: "continued-pretraining", phases: [{ name: "none", epochs: 0, units: [] }] }, tokenizer, { ...size, seed: 1, base })
+    expect(copy.model).not.toBe(base)
+    expect(values(copy.model)).toEqual(before)
+    const trained = trainCausalLm(buildCurriculum("continued-pretraining", data, { documentEpochs: 1, instructionEpochs: 1 }), tokenizer, { ...size, seed: 1, base })
+    expect(values(base)).toEqual(before)
+    expect(values(trained.model)).not.toEqual(before)
+  })
+
+  it("rejects a base of another shape", () => {
+    expect(() => trainCausalLm(pretrainingCurriculum(data.testDocs, 1), tokenizer, { ...size, hiddenSize: 16, seed: 1, base })).toThrow(/base model's hiddenSize is 8, the options give 16/)
+  })
+})
+
 describe("the pit stages in a graph (tiny)", () => {
   it("biographies -> curriculum -> train-lm -> evaluate-qa -> compare; EM is recomputable from the predictions", async () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-pit-"))
     const registry = new Plugin.Registry([plugin])
     const nodes = [
-      { id: "bio", stage: "pit/biographies", params: { trainPeople: 4, testPeople: 2, templates: 2 } },
+      { id: "bio", stage: "pit/biographies", params: { trainPeople: 4, testPeople: 2, templates: 2, pretrainPeople: 3 } },
+      { id: "pre", stage: "pit/pretraining-curriculum", params: { epochs: 2 }, inputs: { docs: "bio.pretrainDocs" } },
+      { id: "base", stage: "pit/train-lm", params: { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }, inputs: { curriculum: "pre.curriculum", vocabulary: "bio.vocabulary" } },
       { id: "cur", stage: "pit/curriculum", params: { method: "pit", documentEpochs: 2, instructionEpochs: 2 }, inputs: { trainDocs: "bio.trainDocs", trainQa: "bio.trainQa", testDocs: "bio.testDocs" } },
-      { id: "lm", stage: "pit/train-lm", params: { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }, inputs: { curriculum: "cur.curriculum", vocabulary: "bio.vocabulary" } },
+      { id: "lm", stage: "pit/train-lm", params: { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }, inputs: { curriculum: "cur.curriculum", vocabulary: "bio.vocabulary", base: "base.model" } },
       { id: "qa", stage: "pit/evaluate-qa", params: { k: 2, maxNewTokens: 4 }, inputs: { model: "lm.model", questions: "bio.testQa", demonstrations: "bio.trainQa" } },
       { id: "table", stage: "pit/compare", inputs: { reports: ["qa.report"] } }
     ]
@@ -227,6 +266,8 @@ describe("the pit stages in a graph (tiny)", () => {
         return yield* Runner.run(graph)
       }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
     )
+    const pre = result.nodes.base!.outputs.report as { method: string; phases: Array<{ units: number; steps: number }> }
+    expect([pre.method, pre.phases[0]!.units]).toEqual(["pretraining", 3])
     const train = result.nodes.lm!.outputs.report as { phases: Array<{ steps: number; firstEpochLoss: number; lastEpochLoss: number }> }
     expect(train.phases.map((p) => p.steps > 0)).toEqual([true, true])
     expect(train.phases[0]!.lastEpochLoss).toBeLessThan(train.phases[0]!.firstEpochLoss)
@@ -237,5 +278,27 @@ describe("the pit stages in a graph (tiny)", () => {
     expect(report.predictions.every((p) => p.correct === exactMatch(p.prediction, p.gold))).toBe(true)
     const table = result.nodes.table!.outputs.report as { table: Array<{ method: string; exactMatch: number; runs: number }> }
     expect(table.table).toEqual([{ method: "pit", exactMatch: report.exactMatch, sd: 0, runs: 1 }])
+  })
+
+  it("train-lm fails, naming the node, when its base model's vocabulary is not its own", async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-pit-"))
+    const registry = new Plugin.Registry([plugin])
+    const size = { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }
+    const nodes = [
+      { id: "bio", stage: "pit/biographies", params: { trainPeople: 2, testPeople: 1, templates: 1, pretrainPeople: 2 } },
+      { id: "pre", stage: "pit/pretraining-curriculum", params: { epochs: 1 }, inputs: { docs: "bio.pretrainDocs" } },
+      { id: "base", stage: "pit/train-lm", params: size, inputs: { curriculum: "pre.curriculum", vocabulary: "bio.vocabulary" } },
+      { id: "cur", stage: "pit/curriculum", params: { method: "continued-pretraining", documentEpochs: 1, instructionEpochs: 1 }, inputs: { trainDocs: "bio.trainDocs", trainQa: "bio.trainQa", testDocs: "bio.testDocs" } },
+      // No vocabulary input: this node's tokenizer knows only the test documents' words.
+      { id: "lm", stage: "pit/train-lm", params: size, inputs: { curriculum: "cur.curriculum", base: "base.model" } }
+    ]
+    const exit = await Effect.runPromiseExit(
+      Effect.gen(function* () {
+        const graph = yield* Graph.validate({ name: "pit-base-mismatch", nodes }, registry)
+        return yield* Runner.run(graph)
+      }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
+    )
+    expect(Exit.isFailure(exit)).toBe(true)
+    expect(String(Exit.isFailure(exit) ? Cause.pretty(exit.cause) : "")).toMatch(/lm: the base model's vocabulary \(\d+ words\) differs/)
   })
 })
