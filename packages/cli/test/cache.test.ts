@@ -5,7 +5,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { type Io, main } from "../src/index.js"
+import { capture } from "./capture.js"
+import { main } from "../src/index.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const fixture = (name: string) => path.join(here, "fixtures", name)
@@ -20,13 +21,6 @@ const cli = (args: ReadonlyArray<string>) =>
     )
   })
 
-const capture = () => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const stderr = { write: (t: string) => (err.push(t), true), isTTY: false, columns: 80 } as unknown as NodeJS.WriteStream
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), stderr }
-  return { io, text: () => out.join("\n"), errText: () => err.join("\n") }
-}
 
 const tempStore = () => fs.mkdtemp(path.join(os.tmpdir(), "embedflow-cli-cache-"))
 

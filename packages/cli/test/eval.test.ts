@@ -3,17 +3,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { type Io, main } from "../src/index.js"
+import { capture } from "./capture.js"
+import { main } from "../src/index.js"
 
 const glove = fileURLToPath(new URL("../../../models/glove-6b-100d", import.meta.url))
 
-const capture = () => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const stderr = { write: (t: string) => (err.push(t), true), isTTY: false, columns: 80 } as unknown as NodeJS.WriteStream
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), stderr }
-  return { io, text: () => out.join("\n"), errText: () => err.join("\n") }
-}
 
 describe("embedflow eval", () => {
   it("runs the chosen tasks on GloVe, prints one table and writes MTEB result files", async () => {

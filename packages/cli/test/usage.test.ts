@@ -4,20 +4,14 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
-import { type Io, main } from "../src/index.js"
+import { capture } from "./capture.js"
+import { main } from "../src/index.js"
 
 // effect/cli's parsing as a user meets it: --help everywhere, exit 2 naming the option on bad usage,
 // completion scripts that a shell can use.
 
 const okGraph = fileURLToPath(new URL("./fixtures/ok.yaml", import.meta.url))
 
-const capture = () => {
-  const out: Array<string> = []
-  const err: Array<string> = []
-  const stderr = { write: (t: string) => (err.push(t), true), isTTY: false, columns: 80 } as unknown as NodeJS.WriteStream
-  const io: Io = { out: (t) => out.push(t), err: (t) => err.push(t), stderr }
-  return { io, text: () => out.join("\n"), errText: () => err.join("\n") }
-}
 
 const tmp: Array<string> = []
 afterAll(() => Promise.all(tmp.map((d) => fs.rm(d, { recursive: true, force: true }))))

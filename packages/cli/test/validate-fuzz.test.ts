@@ -3,8 +3,9 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { capture } from "./capture.js"
 import YAML from "yaml"
-import { type Io, main } from "../src/index.js"
+import { main } from "../src/index.js"
 
 const repo = fileURLToPath(new URL("../../../", import.meta.url))
 /** Real graphs: the built-in default and the examples'. */
@@ -70,13 +71,6 @@ const mutations: Array<(g: Json, r: () => number) => void> = [
   (g, r) => (g.plugins = [junk(r), "./missing-plugin.ts"]),
   (g, r) => (g[["name", "seed", "nodes", "description"][Math.floor(r() * 4)]!] = junk(r))
 ]
-
-const capture = () => {
-  const err: Array<string> = []
-  const stderr = { write: (t: string) => (err.push(t), true), isTTY: false, columns: 80 } as unknown as NodeJS.WriteStream
-  const io: Io = { out: () => undefined, err: (t) => err.push(t), stderr }
-  return { io, errText: () => err.join("\n") }
-}
 
 /** A problem line names a node id, a field of the graph file, or (for a syntax error) a line. */
 const located = /^ {2}- (node '[^']*'( at \S+)?: |graph at [\w.]+: |graph: .*line \d+)/
