@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto"
-import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { ArtifactStore, StageError, StageExecutor, type StageTask } from "@embedflow/core"
 import { Effect, Layer } from "effect"
@@ -58,7 +57,7 @@ export const layer = (options: ClusterExecutorOptions): Layer.Layer<StageExecuto
           yield* messages
             .clearAddress(EntityAddress.make({ shardId: sharding.getShardId(EntityId.make(entityId), "default"), entityType: EntityType.make(ShardEntity.type), entityId: EntityId.make(entityId) }))
             .pipe(Effect.ignore)
-          yield* Effect.promise(() => fs.rm(store.entryDir(inputsKey), { recursive: true, force: true }))
+          yield* store.remove(inputsKey).pipe(Effect.ignore)
           return values
         }).pipe(
           Effect.catchTag("ShardFailed", (e) => Effect.fail(new StageError({ message: `${e.message} (on runner ${e.runner})`, cause: e }))),

@@ -108,6 +108,21 @@ export const make = (options: S3StoreOptions): ArtifactStore["Service"] => {
         yield* local.write(manifest, ports, values, writeOptions)
         yield* upload(manifest.key, replace)
       }),
+    remove: (key) =>
+      Effect.gen(function* () {
+        // The manifest first (the entry is then absent for every store), then the files it lists.
+        const files = yield* Effect.promise(() =>
+          fs.readFile(path.join(local.entryDir(key), "manifest.json"), "utf8").then(
+            (t) => Object.keys((JSON.parse(t) as { files?: Record<string, unknown> }).files ?? {}),
+            () => [] as Array<string>
+          )
+        )
+        yield* attempt(key, "cannot remove the entry", async () => {
+          await call(key, "cannot remove the manifest", objectUrl(key, "manifest.json"), { method: "DELETE" }, [200, 204, 404])
+          for (const file of files) await call(key, `cannot remove ${file}`, objectUrl(key, file), { method: "DELETE" }, [200, 204, 404])
+        })
+        yield* local.remove(key)
+      }),
     quarantine: (key) =>
       Effect.gen(function* () {
         // A corrupt copy may be the bucket's: take its manifest away so the entry is computed again.

@@ -88,6 +88,8 @@ export class ArtifactStore extends Context.Service<
       values: Readonly<Record<string, unknown>>,
       options?: { readonly replace?: boolean }
     ) => Effect.Effect<void, ArtifactError>
+    /** Deletes an entry (gone at once for readers; a crash midway leaves a temp folder the next run removes). */
+    readonly remove: (key: string) => Effect.Effect<void, ArtifactError>
     /** Moves an entry to `<store>/quarantine/`, returning where it went (undefined if already gone). */
     readonly quarantine: (key: string) => Effect.Effect<string | undefined, ArtifactError>
     /** Content digest of a file or folder a node reads, memoised by (path, size, mtime, inode). */
@@ -189,6 +191,19 @@ export const makeFileSystem = (root: string) => {
       }
     })
 
+  const remove = (key: string) =>
+    attempt(key, "cannot remove entry", async () => {
+      const doomed = tempSibling(entryDir(key))
+      try {
+        await fs.rename(entryDir(key), doomed)
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return
+        throw e
+      }
+      verifiedEntries.delete(entryDir(key))
+      await fs.rm(doomed, { recursive: true, force: true })
+    })
+
   const removeLeftovers = () =>
     attempt("", "cannot remove leftovers of dead runs", async () => {
       const doomed: Array<string> = []
@@ -274,6 +289,7 @@ export const makeFileSystem = (root: string) => {
         }
       }),
     quarantine,
+    remove,
     hashPath: (abs) => attempt("", `cannot hash ${abs}`, () => hasher.path(abs)),
     removeLeftovers,
     openRun: (graphName, runId) =>

@@ -347,6 +347,18 @@ describe("run folders and crash hygiene", () => {
     expect(await fs.readdir(path.join(root, "scratch"))).toEqual([])
   })
 
+  it("remove deletes an entry at once, and removing a missing one is no error", async () => {
+    const [root, base] = [await tempDir(), await tempDir()]
+    const first = await run(graph([{ id: "v", stage: "cache/vectors", params: { rows: 5 } }]), root, base)
+    const store = makeFileSystem(root)
+    const key = first.result.nodes.v!.key
+    expect(await Effect.runPromise(store.has(key))).toBe(true)
+    await Effect.runPromise(store.remove(key))
+    expect(await Effect.runPromise(store.has(key))).toBe(false)
+    expect(await fs.readdir(path.dirname(store.entryDir(key)))).toEqual([])
+    await Effect.runPromise(store.remove(key))
+  })
+
   it("gc removes entries that no kept run references and reports the store size before and after", async () => {
     const [root, base] = [await tempDir(), await tempDir()]
     // The oldest run, but the only one of its graph: --keep-runs counts per graph, so it stays.
