@@ -25,7 +25,7 @@ const settings: ReplicationSettings = {
   train: { ...defaultSettings.train, ...override.train }
 }
 console.log(method, "seed", seed, JSON.stringify(settings))
-const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, seed })
+const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, pretrainQaPeople: settings.pretrain?.qaPeople ?? 0, seed })
 const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })
 const tokenizer = WordTokenizer.fromTexts(vocabularyTexts(data))
 const testDocIds = new Set(data.testDocs.map((d) => `doc:${d.id}`))

@@ -84,10 +84,13 @@ export interface CurriculumInputs {
   readonly testDocs: ReadonlyArray<Document>
 }
 
-/** The stream that pre-trains the shared base model: other people's documents only, no QA. */
-export const pretrainingCurriculum = (docs: ReadonlyArray<Document>, epochs: number): Curriculum => ({
+/**
+ * The stream that pre-trains the shared base model: other people's documents, and optionally QA
+ * pairs (about some of them) shuffled in among them, as web text holds some question answering.
+ */
+export const pretrainingCurriculum = (docs: ReadonlyArray<Document>, epochs: number, qa: ReadonlyArray<QaPair> = []): Curriculum => ({
   method: "pretraining",
-  phases: [{ name: "pretraining docs", epochs, units: docs.map(documentUnit) }]
+  phases: [{ name: qa.length > 0 ? "pretraining docs + QA" : "pretraining docs", epochs, units: [...docs.map(documentUnit), ...qa.map(qaUnit)] }]
 })
 
 export const buildCurriculum = (method: Method, data: CurriculumInputs, epochs: CurriculumEpochs): Curriculum => {

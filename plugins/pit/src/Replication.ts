@@ -20,10 +20,11 @@ export interface ReplicationSettings {
   readonly k: number
   /**
    * A base model shared by every method: pre-trained (from scratch) for `epochs` on the documents
-   * of `people` other synthetic people (`pretrainPeople`, no QA), then each method's curriculum
-   * starts from it. Absent: every method starts from random weights.
+   * of `people` other synthetic people (`pretrainPeople`), with the questions of the first
+   * `qaPeople` of them mixed in (default none), at peak `lr` (default `train.lr`); then each
+   * method's curriculum starts from it. Absent: every method starts from random weights.
    */
-  readonly pretrain?: { readonly people: number; readonly epochs: number }
+  readonly pretrain?: { readonly people: number; readonly epochs: number; readonly qaPeople?: number; readonly lr?: number }
 }
 
 export const defaultSettings: ReplicationSettings = {
@@ -65,7 +66,7 @@ export const pretrainedBase = (data: Biographies, tokenizer: WordTokenizer, seed
   if (cached) return cached
   const started = performance.now()
   const cpu = process.cpuUsage()
-  const { model, phases } = trainCausalLm(pretrainingCurriculum(data.pretrainDocs ?? [], settings.pretrain!.epochs), tokenizer, { ...settings.train, seed: seed + 1000 })
+  const { model, phases } = trainCausalLm(pretrainingCurriculum(data.pretrainDocs ?? [], settings.pretrain!.epochs, data.pretrainQa), tokenizer, { ...settings.train, ...(settings.pretrain!.lr ? { lr: settings.pretrain!.lr } : {}), seed: seed + 1000 })
   const cpuUsed = process.cpuUsage(cpu)
   const base = { model, seconds: (performance.now() - started) / 1000, cpuSeconds: (cpuUsed.user + cpuUsed.system) / 1e6, tokens: phases.reduce((a, p) => a + p.tokensPerEpoch * p.epochs, 0) }
   bases.set(key, base)
@@ -73,7 +74,7 @@ export const pretrainedBase = (data: Biographies, tokenizer: WordTokenizer, seed
 }
 
 export const runReplication = (method: Method, seed: number, settings: ReplicationSettings = defaultSettings): ReplicationRun => {
-  const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, seed })
+  const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, pretrainQaPeople: settings.pretrain?.qaPeople ?? 0, seed })
   // The data seed also orders each document's questions in PIT units.
   const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })
   // The same vocabulary for every method: the words of all the data (no facts leak through ids).

@@ -19,26 +19,27 @@ const attempt = <A>(node: string, what: string, f: () => A) =>
 
 export const biographies = Stage.make({
   name: "pit/biographies",
-  version: "2",
+  version: "3",
   description:
     "seeded synthetic biographies (invented people; birth month and year, city, university, field, employer; paraphrase templates) with templated questions, split into train doc / train QA / test doc / test QA",
   params: Schema.Struct({
     trainPeople: withDefault(PositiveInt, 60),
     testPeople: withDefault(PositiveInt, 20),
     templates: Params.describe(withDefault(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 4 })), 4), "Paraphrase templates per fact drawn from (1..4)."),
-    pretrainPeople: Params.describe(withDefault(NonNegativeInt, 0), "Other people (names disjoint from train and test) whose documents, with no QA, pre-train a base model shared by every method (pretrainDocs)."),
+    pretrainPeople: Params.describe(withDefault(NonNegativeInt, 0), "Other people (names disjoint from train and test) whose documents pre-train a base model shared by every method (pretrainDocs)."),
+    pretrainQaPeople: Params.describe(withDefault(NonNegativeInt, 0), "How many of the pre-training people also have their questions in the pre-training text (pretrainQa; at most pretrainPeople)."),
     seed: Schema.optionalKey(Params.describe(NonNegativeInt, "Overrides the node's seed (a replication over seeds sets it)."))
   }),
   inputs: {},
-  outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, pretrainDocs: Ports.Texts, vocabulary: Ports.Texts },
+  outputs: { trainDocs: Ports.Texts, trainQa: QaPairs, testDocs: Ports.Texts, testQa: QaPairs, pretrainDocs: Ports.Texts, pretrainQa: QaPairs, vocabulary: Ports.Texts },
   run: (params) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
       const data = yield* attempt(ctx.nodeId, "cannot generate the biographies", () =>
-        makeBiographies({ trainPeople: params.trainPeople, testPeople: params.testPeople, templates: params.templates, pretrainPeople: params.pretrainPeople, seed: params.seed ?? ctx.seed })
+        makeBiographies({ trainPeople: params.trainPeople, testPeople: params.testPeople, templates: params.templates, pretrainPeople: params.pretrainPeople, pretrainQaPeople: params.pretrainQaPeople, seed: params.seed ?? ctx.seed })
       )
-      yield* ctx.log(`${data.trainDocs.length} train people (${data.trainQa.length} QA), ${data.testDocs.length} test people (${data.testQa.length} QA), ${params.pretrainPeople} pre-training people`)
-      return { ...data, pretrainDocs: data.pretrainDocs ?? [], vocabulary: vocabularyTexts(data).map((text, i) => ({ id: `v${i}`, text })) }
+      yield* ctx.log(`${data.trainDocs.length} train people (${data.trainQa.length} QA), ${data.testDocs.length} test people (${data.testQa.length} QA), ${params.pretrainPeople} pre-training people (${data.pretrainQa?.length ?? 0} QA)`)
+      return { ...data, pretrainDocs: data.pretrainDocs ?? [], pretrainQa: data.pretrainQa ?? [], vocabulary: vocabularyTexts(data).map((text, i) => ({ id: `v${i}`, text })) }
     })
 })
 
@@ -74,17 +75,20 @@ export const curriculum = Stage.make({
 
 export const pretrainingCurriculumStage = Stage.make({
   name: "pit/pretraining-curriculum",
-  version: "1",
-  description: "the documents-only stream that pre-trains a base model shared by every compared method (feed its pit/train-lm model to the methods' pit/train-lm as base)",
-  params: Schema.Struct({ epochs: Params.describe(withDefault(PositiveInt, 40), "Epochs over the pre-training documents.") }),
-  inputs: { docs: Ports.Texts },
+  version: "2",
+  description:
+    "the stream that pre-trains a base model shared by every compared method: other people's documents, with the optional QA pairs mixed in (feed its pit/train-lm model to the methods' pit/train-lm as base)",
+  params: Schema.Struct({ epochs: Params.describe(withDefault(PositiveInt, 40), "Epochs over the pre-training documents (and QA).") }),
+  inputs: { docs: Ports.Texts, qa: QaPairs },
+  optionalInputs: ["qa"],
   outputs: { curriculum: CurriculumPort },
   run: (params, inputs) =>
     Effect.gen(function* () {
       const ctx = yield* StageContext
       if (inputs.docs.length === 0) return yield* fail(ctx.nodeId, "inputs.docs is empty: set pit/biographies' pretrainPeople above 0")
-      yield* ctx.log(`${inputs.docs.length} pre-training documents x ${params.epochs} epochs`)
-      return { curriculum: pretrainingCurriculum(inputs.docs, params.epochs) }
+      const qa = inputs.qa ?? []
+      yield* ctx.log(`${inputs.docs.length} pre-training documents and ${qa.length} QA pairs x ${params.epochs} epochs`)
+      return { curriculum: pretrainingCurriculum(inputs.docs, params.epochs, qa) }
     })
 })
 

@@ -51,6 +51,23 @@ describe("synthetic biographies", () => {
     for (const d of withBase.pretrainDocs!) for (const w of nameOf(d.text)) expect(used.has(w)).toBe(false)
     expect(new Set(withBase.pretrainDocs!.map((d) => d.id)).size).toBe(40)
   })
+
+  it("pretrainQaPeople adds the questions of the first pre-training people only, and changes nothing else", () => {
+    const docsOnly = Biographies.makeBiographies({ trainPeople: 6, testPeople: 3, templates: 4, seed: 5, pretrainPeople: 40 })
+    const withQa = Biographies.makeBiographies({ trainPeople: 6, testPeople: 3, templates: 4, seed: 5, pretrainPeople: 40, pretrainQaPeople: 10 })
+    expect(docsOnly.pretrainQa).toEqual([])
+    expect({ ...withQa, pretrainQa: [] }).toEqual(docsOnly)
+    expect(withQa.pretrainQa!.length).toBe(50)
+    expect(new Set(withQa.pretrainQa!.map((q) => q.docId))).toEqual(new Set(withQa.pretrainDocs!.slice(0, 10).map((d) => d.id)))
+    // Every answer is stated in its person's pre-training document.
+    const docs = new Map(withQa.pretrainDocs!.map((d) => [d.id, d.text]))
+    for (const q of withQa.pretrainQa!) expect(docs.get(q.docId)).toContain(q.answer)
+    const stream = pretrainingCurriculum(withQa.pretrainDocs!, 3, withQa.pretrainQa)
+    expect(stream.phases.map((p) => [p.name, p.epochs, p.units.length])).toEqual([["pretraining docs + QA", 3, 90]])
+    const qaUnit = stream.phases[0]!.units.find((u) => u.id === `qa:${withQa.pretrainQa![0]!.id}`)!
+    expect(qaUnit.segments.map((x) => x.scored)).toEqual([false, true])
+    expect(() => Biographies.makeBiographies({ trainPeople: 2, testPeople: 1, templates: 1, seed: 1, pretrainPeople: 3, pretrainQaPeople: 4 })).toThrow(/pretrainQaPeople \(4\) must not exceed pretrainPeople \(3\)/)
+  })
 })
 
 describe("curricula", () => {
@@ -252,8 +269,8 @@ describe("the pit stages in a graph (tiny)", () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), "embedflow-pit-"))
     const registry = new Plugin.Registry([plugin])
     const nodes = [
-      { id: "bio", stage: "pit/biographies", params: { trainPeople: 4, testPeople: 2, templates: 2, pretrainPeople: 3 } },
-      { id: "pre", stage: "pit/pretraining-curriculum", params: { epochs: 2 }, inputs: { docs: "bio.pretrainDocs" } },
+      { id: "bio", stage: "pit/biographies", params: { trainPeople: 4, testPeople: 2, templates: 2, pretrainPeople: 3, pretrainQaPeople: 2 } },
+      { id: "pre", stage: "pit/pretraining-curriculum", params: { epochs: 2 }, inputs: { docs: "bio.pretrainDocs", qa: "bio.pretrainQa" } },
       { id: "base", stage: "pit/train-lm", params: { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }, inputs: { curriculum: "pre.curriculum", vocabulary: "bio.vocabulary" } },
       { id: "cur", stage: "pit/curriculum", params: { method: "pit", documentEpochs: 2, instructionEpochs: 2 }, inputs: { trainDocs: "bio.trainDocs", trainQa: "bio.trainQa", testDocs: "bio.testDocs" } },
       { id: "lm", stage: "pit/train-lm", params: { hiddenSize: 16, numHeads: 2, intermediateSize: 32, maxPositions: 96 }, inputs: { curriculum: "cur.curriculum", vocabulary: "bio.vocabulary", base: "base.model" } },
@@ -267,7 +284,8 @@ describe("the pit stages in a graph (tiny)", () => {
       }).pipe(Effect.provideService(ArtifactStore, makeFileSystem(root)))
     )
     const pre = result.nodes.base!.outputs.report as { method: string; phases: Array<{ units: number; steps: number }> }
-    expect([pre.method, pre.phases[0]!.units]).toEqual(["pretraining", 3])
+    // 3 documents and the 2 x 5 questions of the first two pre-training people.
+    expect([pre.method, pre.phases[0]!.units]).toEqual(["pretraining", 13])
     const train = result.nodes.lm!.outputs.report as { phases: Array<{ steps: number; firstEpochLoss: number; lastEpochLoss: number }> }
     expect(train.phases.map((p) => p.steps > 0)).toEqual([true, true])
     expect(train.phases[0]!.lastEpochLoss).toBeLessThan(train.phases[0]!.firstEpochLoss)
