@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util"
 import { Rng } from "@embedflow/tensor"
-import { buildCurriculum, defaultSettings, evaluateKShot, type Method, methods, pretrainedBase, type ReplicationSettings, trainCausalLm, WordTokenizer } from "../src/index.js"
+import { buildCurriculum, evaluateKShot, mergeSettings, type Method, methods, pretrainedBase, type SettingsOverride, trainCausalLm, WordTokenizer } from "../src/index.js"
 import { makeBiographies } from "../src/Biographies.js"
 import { documentRecall } from "../src/DocumentRecall.js"
 import { vocabularyTexts } from "../src/Vocabulary.js"
@@ -16,14 +16,7 @@ const { values } = parseArgs({ options: { method: { type: "string", default: "pi
 const method = values.method as Method
 if (!methods.includes(method)) throw new Error(`--method: unknown method "${method}" (known: ${methods.join(", ")})`)
 const seed = Number(values.seed)
-const override = values.settings ? (JSON.parse(values.settings) as Partial<ReplicationSettings>) : {}
-const settings: ReplicationSettings = {
-  ...defaultSettings,
-  ...override,
-  data: { ...defaultSettings.data, ...override.data },
-  epochs: { ...defaultSettings.epochs, ...override.epochs },
-  train: { ...defaultSettings.train, ...override.train }
-}
+const settings = mergeSettings(values.settings ? (JSON.parse(values.settings) as SettingsOverride) : {})
 console.log(method, "seed", seed, JSON.stringify(settings))
 const data = makeBiographies({ ...settings.data, pretrainPeople: settings.pretrain?.people ?? 0, pretrainQaPeople: settings.pretrain?.qaPeople ?? 0, seed })
 const curriculum = buildCurriculum(method, data, { qaOrderSeed: seed, ...settings.epochs })

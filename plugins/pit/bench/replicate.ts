@@ -6,7 +6,7 @@
  */
 import * as fs from "node:fs"
 import { parseArgs } from "node:util"
-import { defaultSettings, type Method, methods, type ReplicationRun, runReplication } from "../src/index.js"
+import { type Method, mergeSettings, methods, type ReplicationRun, type SettingsOverride, runReplication } from "../src/index.js"
 
 const { values } = parseArgs({
   options: {
@@ -20,7 +20,8 @@ const { values } = parseArgs({
 const seeds = values.seeds.split(",").map(Number)
 const chosen = values.methods.split(",") as Array<Method>
 for (const m of chosen) if (!methods.includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${methods.join(", ")})`)
-const settings = values.settings ? { ...defaultSettings, ...JSON.parse(values.settings) } : defaultSettings
+// Fields given are merged into the defaults (e.g. '{"train":{"lr":0.005}}' changes only the lr).
+const settings = mergeSettings(values.settings ? (JSON.parse(values.settings) as SettingsOverride) : {})
 console.log(JSON.stringify(settings))
 type SavedRun = Omit<ReplicationRun, "report">
 const runs: Array<SavedRun> = values.from ? values.from.split(",").flatMap((f) => JSON.parse(fs.readFileSync(f, "utf8")) as Array<SavedRun>) : []

@@ -37,6 +37,28 @@ export const defaultSettings: ReplicationSettings = {
   k: 5
 }
 
+/** Some fields of some parts of the settings (a bench's `--settings` JSON). */
+export interface SettingsOverride {
+  readonly data?: Partial<ReplicationSettings["data"]>
+  readonly epochs?: Partial<ReplicationSettings["epochs"]>
+  readonly train?: Partial<ReplicationSettings["train"]>
+  readonly k?: number
+  readonly pretrain?: ReplicationSettings["pretrain"]
+}
+
+/** `base` (the defaults) with `override`'s fields; `data`, `epochs`, `train` and `pretrain` are merged field by field. */
+export const mergeSettings = (override: SettingsOverride, base: ReplicationSettings = defaultSettings): ReplicationSettings => {
+  const pretrain = override.pretrain ? { ...base.pretrain, ...override.pretrain } : base.pretrain
+  return {
+    ...base,
+    ...override,
+    data: { ...base.data, ...override.data },
+    epochs: { ...base.epochs, ...override.epochs },
+    train: { ...base.train, ...override.train },
+    ...(pretrain ? { pretrain } : {})
+  }
+}
+
 export interface ReplicationRun {
   readonly method: Method
   readonly seed: number

@@ -8,7 +8,7 @@ export { documentLoss, documentRecall, type DocumentRecallReport, factPrompts } 
 export { exactMatch, exactMatchScore, normalizeAnswer } from "./ExactMatch.js"
 export { answerStopWords, evaluateKShot, kShotPrompt } from "./KShotQa.js"
 export { loadModelFolder, saveModelFolder } from "./ModelFolder.js"
-export { defaultSettings, pretrainedBase, type ReplicationRun, type ReplicationSettings, runReplication } from "./Replication.js"
+export { defaultSettings, mergeSettings, pretrainedBase, type ReplicationRun, type ReplicationSettings, runReplication, type SettingsOverride } from "./Replication.js"
 export { WordTokenizer } from "./WordTokenizer.js"
 export { CurriculumPort, QaPairs } from "./PitPorts.js"
 export { biographies, compare, curriculum, evaluateQa, pretrainingCurriculumStage, trainLm } from "./Stages.js"

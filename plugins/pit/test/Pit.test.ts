@@ -7,7 +7,7 @@ import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import { encodeUnit, packUnits } from "../src/CausalLmTrainer.js"
 import { greedyContinuations } from "../src/GreedyDecoding.js"
-import { answerStopWords, Biographies, buildCurriculum, pretrainingCurriculum, trainCausalLm, documentLoss, documentRecall, exactMatch, factPrompts, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
+import { answerStopWords, Biographies, buildCurriculum, defaultSettings, mergeSettings, pretrainingCurriculum, trainCausalLm, documentLoss, documentRecall, exactMatch, factPrompts, exactMatchScore, kShotPrompt, loadModelFolder, methods, normalizeAnswer, plugin, saveModelFolder, WordTokenizer } from "../src/index.js"
 import { Rng } from "@embedflow/tensor"
 
 describe("exact match", () => {
@@ -261,6 +261,17 @@ describe("trainer from a base model", () => {
 
   it("rejects a base of another shape", () => {
     expect(() => trainCausalLm(pretrainingCurriculum(data.testDocs, 1), tokenizer, { ...size, hiddenSize: 16, seed: 1, base })).toThrow(/base model's hiddenSize is 8, the options give 16/)
+  })
+})
+
+describe("replication settings", () => {
+  it("merges an override into the defaults field by field", () => {
+    const merged = mergeSettings({ train: { lr: 5e-3 }, pretrain: { people: 200, epochs: 40 } })
+    expect(merged.train).toEqual({ ...defaultSettings.train, lr: 5e-3 })
+    expect([merged.data, merged.epochs, merged.k]).toEqual([defaultSettings.data, defaultSettings.epochs, defaultSettings.k])
+    expect(merged.pretrain).toEqual({ people: 200, epochs: 40 })
+    expect(mergeSettings({}, merged).pretrain).toEqual({ people: 200, epochs: 40 })
+    expect(mergeSettings({})).toEqual(defaultSettings)
   })
 })
 
