@@ -29,10 +29,10 @@ export interface ReplicationSettings {
 
 export const defaultSettings: ReplicationSettings = {
   data: { trainPeople: 60, testPeople: 20, templates: 4 },
-  epochs: { documentEpochs: 80, instructionEpochs: 80 },
+  epochs: { documentEpochs: 50, instructionEpochs: 50 },
   train: {
-    hiddenSize: 64, numLayers: 2, numHeads: 4, intermediateSize: 128, maxPositions: 128,
-    batchSize: 2, lr: 1e-2, weightDecay: 0.01, warmupRatio: 0.05
+    hiddenSize: 128, numLayers: 2, numHeads: 4, intermediateSize: 256, maxPositions: 128,
+    batchSize: 2, lr: 5e-3, weightDecay: 0.01, warmupRatio: 0.05
   },
   k: 5
 }

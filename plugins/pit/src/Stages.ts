@@ -50,8 +50,8 @@ export const curriculum = Stage.make({
     "the training stream of one compared method: continued pre-training on test docs, + instruction tuning, mixed, PIT (each train doc's QA in a seeded order, then the doc; then test docs), QA-only PIT, QA then docs",
   params: Schema.Struct({
     method: Schema.Literals(methods),
-    documentEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs over the documents to learn (and the baselines' document phases)."),
-    instructionEpochs: Params.describe(withDefault(PositiveInt, 80), "Epochs of the (pre-)instruction-tuning phases."),
+    documentEpochs: Params.describe(withDefault(PositiveInt, 50), "Epochs over the documents to learn (and the baselines' document phases)."),
+    instructionEpochs: Params.describe(withDefault(PositiveInt, 50), "Epochs of the (pre-)instruction-tuning phases."),
     pitLayout: Params.describe(withDefault(Schema.Literals(pitLayouts), "questions-first"), "PIT's unit: a document's questions then the document, or the document then its questions."),
     seed: Schema.optionalKey(Params.describe(NonNegativeInt, "Seed of the order of each document's questions in PIT units (default: the node's seed)."))
   }),
@@ -98,13 +98,13 @@ export const trainLm = Stage.make({
   description:
     "trains a small GPT from scratch on a curriculum with the tensor engine (word-level tokenizer, packed sequences, next-token loss on documents and answer tokens only, seeded shuffles, AdamW + cosine per phase)",
   params: Schema.Struct({
-    hiddenSize: withDefault(PositiveInt, 64),
+    hiddenSize: withDefault(PositiveInt, 128),
     numLayers: withDefault(PositiveInt, 2),
     numHeads: withDefault(PositiveInt, 4),
-    intermediateSize: withDefault(PositiveInt, 128),
+    intermediateSize: withDefault(PositiveInt, 256),
     maxPositions: Params.describe(withDefault(PositiveInt, 128), "Context length: training sequences are packed up to it; k-shot prompts must fit in it."),
     batchSize: Params.describe(withDefault(PositiveInt, 2), "Packed sequences per step."),
-    lr: Params.describe(withDefault(PositiveNumber, 1e-2), "Peak learning rate of every phase (the later ones too unless continuationLr is set)."),
+    lr: Params.describe(withDefault(PositiveNumber, 5e-3), "Peak learning rate of every phase (the later ones too unless continuationLr is set)."),
     continuationLr: Schema.optionalKey(Params.describe(PositiveNumber, "Peak learning rate of the later phases (continuing from the trained model); default: lr, one schedule for every phase.")),
     weightDecay: withDefault(Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)), 0.01),
     warmupRatio: withDefault(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })), 0.05),
